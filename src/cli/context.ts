@@ -1,0 +1,23 @@
+import { createLogger, type Logger, type LogLevel } from '../log/logger';
+import { loadConfig, DEFAULT_CONFIG_FILE, type LoadedConfig } from '../config/load';
+
+export interface GlobalOptions {
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+  readonly quiet?: boolean;
+}
+
+export function configPath(options: GlobalOptions): string {
+  return options.config ?? process.env.DIRSYNC_CONFIG ?? DEFAULT_CONFIG_FILE;
+}
+
+export function load(options: GlobalOptions): LoadedConfig {
+  return loadConfig(configPath(options));
+}
+
+/** Logs go to stderr, so stdout carries only the command's output (a table or --json). */
+export function cliLogger(options: GlobalOptions, configured: LogLevel = 'info'): Logger {
+  const level: LogLevel = options.verbose ? 'debug' : options.quiet ? 'error' : configured;
+  return createLogger({ level });
+}

@@ -1,0 +1,30 @@
+import type { Operation } from '../model/plan';
+
+/** A plain aligned table; the last column takes what is left and is cut at `width`. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], width = 100): string {
+  if (rows.length === 0) return '';
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
+  const lastMax = Math.max(20, width - fixed);
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => {
+        if (i === cells.length - 1) return c.length > lastMax ? `${c.slice(0, lastMax - 1)}…` : c;
+        return c.padEnd(widths[i] ?? 0);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(headers.map((h) => '-'.repeat(Math.min(h.length, 40)))), ...rows.map(line)].join('\n');
+}
+
+export function describeOperation(op: Operation): string {
+  switch (op.kind) {
+    case 'create':
+      return `${op.desired.email}, role ${op.desired.role}, type ${op.desired.userType}`;
+    case 'update':
+    case 'reactivate':
+      return op.changes.length === 0 ? 'active' : op.changes.map((c) => `${c.field}: ${String(c.from)} -> ${String(c.to)}`).join('; ');
+    case 'deactivate':
+      return op.why === 'disabled-in-directory' ? 'disabled in the directory' : 'no longer in a mapped group';
+  }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, errorMessage } from '../errors/codes';
+import { registerRunCommands } from './commands/run';
+import { registerStatusCommand } from './commands/status';
+import { registerValidateCommand } from './commands/validate';
+import { exitCodeFor } from './exit-codes';
+
+/** Runs a command body and turns any error into a one-line reason and a documented exit code. */
+async function run(fn: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await fn();
+  } catch (err) {
+    const lines = err instanceof ConfigError && err.problems.length > 1 ? ['', ...err.problems.map((p) => `  - ${p}`)] : [];
+    const head = err instanceof ConfigError && lines.length > 0 ? `${err.details.file ?? 'config'}: invalid configuration:` : errorMessage(err);
+    process.stderr.write(`dirsync: error: ${head}${lines.join('\n')}\n`);
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dirsync')
+    .description('Sync users of directory groups (Active Directory, LDAP) to a SCIM 2.0 provisioning API')
+    .option('-c, --config <file>', 'config file (default: $DIRSYNC_CONFIG or ./connector.yaml)')
+    .option('-v, --verbose', 'debug logging')
+    .option('-q, --quiet', 'errors only')
+    .showHelpAfterError();
+  registerValidateCommand(program, run);
+  registerRunCommands(program, run);
+  registerStatusCommand(program, run);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      process.stderr.write(`dirsync: error: ${errorMessage(err)}\n`);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, InvalidCredentialsError, NoSuchObjectError, type Entry } from 'ldapts';
+import type { Secret } from '../config/secret';
+import { DirectoryError, errorMessage } from '../errors/codes';
+
+export interface LdapConnectionSettings {
+  readonly urls: readonly string[];
+  readonly bindDn: string;
+  readonly bindPassword: Secret;
+  readonly caFile?: string | undefined;
+  readonly startTls: boolean;
+  readonly allowInsecure: boolean;
+  readonly timeoutMs: number;
+}
+
+/** Attribute values as strings; binary attributes listed in `binary` come back hex-free as Buffers. */
+export type EntryAttributes = Record<string, string[]>;
+
+export interface ReadEntry {
+  readonly dn: string;
+  /** Lower-cased attribute names. */
+  readonly attributes: EntryAttributes;
+  readonly binary: Record<string, Buffer[]>;
+}
+
+function toEntry(raw: Entry, binaryAttributes: readonly string[]): ReadEntry {
+  const attributes: EntryAttributes = {};
+  const binary: Record<string, Buffer[]> = {};
+  const binarySet = new Set(binaryAttributes.map((a) => a.toLowerCase()));
+  for (const [name, value] of Object.entries(raw)) {
+    if (name === 'dn') continue;
+    const key = name.toLowerCase();
+    const values = Array.isArray(value) ? value : [value];
+    if (binarySet.has(key)) {
+      binary[key] = values.map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8')));
+    } else {
+      attributes[key] = values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
+    }
+  }
+  return { dn: raw.dn, attributes, binary };
+}
+
+export interface SearchSpec {
+  readonly base: string;
+  readonly scope: 'base' | 'one' | 'sub';
+  readonly filter: string;
+  readonly attributes: readonly string[];
+  readonly binaryAttributes?: readonly string[];
+  readonly pageSize?: number;
+}
+
+/** A bound LDAP connection. Thin on purpose: policy (what to read, when to give up) lives in read.ts. */
+export class DirectoryClient {
+  readonly #client: Client;
+  readonly url: string;
+
+  private constructor(client: Client, url: string) {
+    this.#client = client;
+    this.url = url;
+  }
+
+  /** Connects to the first URL that answers and binds; a bind failure is not retried elsewhere. */
+  static async connect(settings: LdapConnectionSettings): Promise<DirectoryClient> {
+    const failures: string[] = [];
+    for (const url of settings.urls) {
+      const secure = url.toLowerCase().startsWith('ldaps://');
+      if (!secure && !settings.startTls && !settings.allowInsecure) {
+        throw new DirectoryError(
+          'DIRECTORY_INSECURE',
+          `refusing a clear-text bind to ${url}: use ldaps://, set directory.tls.startTls: true, or (never in production) directory.allowInsecure: true`,
+          { url },
+        );
+      }
+      const tlsOptions: ConnectionOptions = { minVersion: 'TLSv1.2' };
+      if (settings.caFile) {
+        try {
+          tlsOptions.ca = readFileSync(settings.caFile);
+        } catch (err) {
+          throw new DirectoryError('DIRECTORY_CONNECT', `cannot read directory.tls.caFile ${settings.caFile}: ${errorMessage(err)}`);
+        }
+      }
+      const client = new Client({
+        url,
+        timeout: settings.timeoutMs,
+        connectTimeout: Math.min(settings.timeoutMs, 10_000),
+        tlsOptions,
+        strictDN: false,
+      });
+      try {
+        if (!secure && settings.startTls) await client.startTLS(tlsOptions);
+      } catch (err) {
+        failures.push(`${url}: ${errorMessage(err)}`);
+        await client.unbind().catch(() => undefined);
+        continue;
+      }
+      try {
+        await client.bind(settings.bindDn, settings.bindPassword.reveal());
+      } catch (err) {
+        await client.unbind().catch(() => undefined);
+        if (err instanceof InvalidCredentialsError) {
+          throw new DirectoryError('DIRECTORY_BIND', `bind as ${settings.bindDn} to ${url} refused: invalid credentials`, {
+            url,
+          });
+        }
+        // A connection error surfaces at the first operation: try the next server.
+        if (isConnectionError(err)) {
+          failures.push(`${url}: ${errorMessage(err)}`);
+          continue;
+        }
+        throw new DirectoryError('DIRECTORY_BIND', `bind as ${settings.bindDn} to ${url} failed: ${errorMessage(err)}`, { url });
+      }
+      return new DirectoryClient(client, url);
+    }
+    throw new DirectoryError('DIRECTORY_CONNECT', `no directory server answered: ${failures.join('; ')}`, {
+      urls: settings.urls,
+    });
+  }
+
+  /** Streams pages of entries; throws on any error, so a caller never sees a partial read as whole. */
+  async *searchPages(spec: SearchSpec): AsyncGenerator<ReadEntry[]> {
+    const binary = spec.binaryAttributes ?? [];
+    const pages = this.#client.searchPaginated(spec.base, {
+      scope: spec.scope,
+      filter: spec.filter,
+      attributes: [...spec.attributes],
+      explicitBufferAttributes: [...binary],
+      paged: { pageSize: spec.pageSize ?? 500 },
+    });
+    for await (const page of pages) {
+      yield page.searchEntries.map((e) => toEntry(e, binary));
+    }
+  }
+
+  /** Reads one entry; undefined when it does not exist. */
+  async readEntry(dn: string, attributes: readonly string[]): Promise<ReadEntry | undefined> {
+    try {
+      const result = await this.#client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: [...attributes] });
+      const first = result.searchEntries[0];
+      return first && toEntry(first, []);
+    } catch (err) {
+      if (err instanceof NoSuchObjectError) return undefined;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.unbind().catch(() => undefined);
+  }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return (
+    typeof code === 'string' &&
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(code)
+  ) || /connect|timed? ?out|socket/i.test(errorMessage(err));
+}

@@ -1,0 +1,140 @@
+import type { DirectoryUser } from '../model/directory-user';
+import type { SkippedUser } from '../model/skip';
+import type { DesiredUser } from '../model/user-state';
+import { normalizeEmail } from './email';
+import { mapAccess, type GroupMapping } from './mapping';
+import { renderTemplate } from './template';
+import { normalizeUsername, type UsernameOptions } from './username';
+
+export interface DesiredOptions extends UsernameOptions {
+  readonly usernameTemplate: string;
+  readonly attributes: {
+    readonly email: string;
+    readonly givenName: string;
+    readonly familyName: string;
+    readonly displayName: string;
+  };
+  readonly groups: readonly GroupMapping[];
+}
+
+export interface DesiredState {
+  /** Sorted by externalId. */
+  readonly users: readonly DesiredUser[];
+  readonly skipped: readonly SkippedUser[];
+  /**
+   * externalIds of users who are in scope but could not be provisioned this run (a rule
+   * failed). They are present, so they must not be deactivated (nothing is deactivated
+   * because data was missing).
+   */
+  readonly held: ReadonlySet<string>;
+  /** In-scope entries without a stable id: while any exist, no absence can be trusted. */
+  readonly entriesWithoutId: number;
+}
+
+function first(attrs: Readonly<Record<string, readonly string[]>>, name: string): string {
+  return (attrs[name.toLowerCase()]?.[0] ?? '').trim();
+}
+
+function describeUsernameFailure(reason: 'USERNAME_TOO_SHORT' | 'USERNAME_TOO_LONG', userName: string): string {
+  return reason === 'USERNAME_TOO_SHORT'
+    ? `username "${userName}" is shorter than 6 characters`
+    : `username is ${userName.length} characters, longer than 128`;
+}
+
+/** Applies the product's rules to every in-scope directory user. Pure; output sorted. */
+export function buildDesiredState(entries: readonly DirectoryUser[], options: DesiredOptions): DesiredState {
+  const skipped: SkippedUser[] = [];
+  const held = new Set<string>();
+  const candidates: DesiredUser[] = [];
+  let entriesWithoutId = 0;
+
+  const skip = (user: DirectoryUser, reason: SkippedUser['reason'], message: string): void => {
+    skipped.push({ dn: user.dn, externalId: user.externalId || undefined, reason, message });
+    if (user.externalId) held.add(user.externalId);
+  };
+
+  for (const user of entries) {
+    if (!user.externalId) {
+      entriesWithoutId += 1;
+      skip(user, 'ID_MISSING', 'the entry has no stable id attribute, so it cannot be tracked');
+      continue;
+    }
+    const access = mapAccess(user.groups, options.groups);
+    if (!access) continue; // Not in a mapped group: out of scope, not an error.
+    const rendered = renderTemplate(options.usernameTemplate, user.attributes);
+    if (!rendered.ok) {
+      skip(user, 'USERNAME_MISSING', `username template needs ${rendered.missing.join(', ')}, which the entry lacks`);
+      continue;
+    }
+    const userName = normalizeUsername(rendered.value, options);
+    if (!userName.ok) {
+      skip(user, userName.reason, describeUsernameFailure(userName.reason, userName.userName));
+      continue;
+    }
+    const email = normalizeEmail(user.attributes[options.attributes.email.toLowerCase()]?.[0]);
+    if (!email.ok) {
+      skip(user, email.reason, email.detail);
+      continue;
+    }
+    const givenName = first(user.attributes, options.attributes.givenName);
+    const familyName = first(user.attributes, options.attributes.familyName);
+    const displayName =
+      first(user.attributes, options.attributes.displayName) || [givenName, familyName].filter(Boolean).join(' ') || userName.userName;
+    candidates.push({
+      externalId: user.externalId,
+      dn: user.dn,
+      groups: user.groups,
+      userName: userName.userName,
+      email: email.email,
+      givenName,
+      familyName,
+      displayName,
+      role: access.role,
+      userType: access.userType,
+      active: !user.disabled,
+    });
+  }
+
+  const users = dropCollisions(candidates, skip, entries);
+  users.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+  return { users, skipped, held, entriesWithoutId };
+}
+
+/**
+ * Two users who normalise to the same username (or share an email) are both reported and
+ * neither is provisioned: picking one would hand an account to whoever sorts first.
+ * Compared case-insensitively because some product surfaces treat usernames that way.
+ */
+function dropCollisions(
+  candidates: readonly DesiredUser[],
+  skip: (user: DirectoryUser, reason: SkippedUser['reason'], message: string) => void,
+  entries: readonly DirectoryUser[],
+): DesiredUser[] {
+  const byId = new Map(entries.map((e) => [e.externalId, e]));
+  const groupBy = (key: (u: DesiredUser) => string): Map<string, DesiredUser[]> => {
+    const map = new Map<string, DesiredUser[]>();
+    for (const u of candidates) {
+      const k = key(u);
+      const list = map.get(k);
+      if (list) list.push(u);
+      else map.set(k, [u]);
+    }
+    return map;
+  };
+  const rejected = new Set<string>();
+  const report = (groups: Map<string, DesiredUser[]>, reason: 'USERNAME_DUPLICATE' | 'EMAIL_DUPLICATE', what: string): void => {
+    for (const [key, users] of groups) {
+      if (users.length < 2) continue;
+      for (const u of users) {
+        if (rejected.has(u.externalId)) continue;
+        rejected.add(u.externalId);
+        const others = users.filter((o) => o !== u).map((o) => o.dn).join('; ');
+        const entry = byId.get(u.externalId);
+        if (entry) skip(entry, reason, `${what} "${key}" is also produced by ${others}`);
+      }
+    }
+  };
+  report(groupBy((u) => u.userName.toLowerCase()), 'USERNAME_DUPLICATE', 'username');
+  report(groupBy((u) => u.email.toLowerCase()), 'EMAIL_DUPLICATE', 'email');
+  return candidates.filter((u) => !rejected.has(u.externalId));
+}

@@ -1,0 +1,90 @@
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StateError, errorMessage } from '../errors/codes';
+
+export type StateDb = Database.Database;
+
+/**
+ * Ordered migrations; the index + 1 is the schema version. Append only: a released migration
+ * is never edited, because installed databases have already run it.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE snapshot (
+     external_id  TEXT PRIMARY KEY,
+     target_id    TEXT NOT NULL,
+     dn           TEXT NOT NULL,
+     user_name    TEXT NOT NULL,
+     email        TEXT NOT NULL,
+     given_name   TEXT NOT NULL,
+     family_name  TEXT NOT NULL,
+     display_name TEXT NOT NULL,
+     role         TEXT NOT NULL,
+     user_type    TEXT NOT NULL,
+     active       INTEGER NOT NULL,
+     updated_at   TEXT NOT NULL
+   ) STRICT;
+   CREATE UNIQUE INDEX snapshot_target_id ON snapshot(target_id);
+   CREATE TABLE runs (
+     id           TEXT PRIMARY KEY,
+     mode         TEXT NOT NULL,
+     started_at   TEXT NOT NULL,
+     finished_at  TEXT,
+     outcome      TEXT NOT NULL,
+     counts       TEXT NOT NULL DEFAULT '{}',
+     message      TEXT
+   ) STRICT;
+   CREATE INDEX runs_started ON runs(started_at);
+   CREATE TABLE journal (
+     run_id       TEXT NOT NULL REFERENCES runs(id),
+     seq          INTEGER NOT NULL,
+     kind         TEXT NOT NULL,
+     external_id  TEXT NOT NULL,
+     operation    TEXT NOT NULL,
+     status       TEXT NOT NULL,
+     error        TEXT,
+     updated_at   TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   ) STRICT;
+   CREATE INDEX journal_status ON journal(status);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+function migrate(db: StateDb): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new StateError(
+      'STATE_SCHEMA',
+      `state database schema version ${current} is newer than this dirsync (${SCHEMA_VERSION}); upgrade dirsync`,
+    );
+  }
+  for (let v = current; v < SCHEMA_VERSION; v += 1) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/** Opens (creating if needed, readable by the owner only) and migrates the state database. */
+export function openStateDb(file: string): StateDb {
+  let db: StateDb;
+  try {
+    if (file !== ':memory:') {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Create the file ourselves so it never exists with the umask's wider permissions.
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    }
+    db = new Database(file);
+  } catch (err) {
+    throw new StateError('STATE_OPEN', `cannot open state database ${file}: ${errorMessage(err)}`, { file });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}

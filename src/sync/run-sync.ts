@@ -1,0 +1,148 @@
+import type { LoadedConfig } from '../config/load';
+import { DirsyncError, errorCode, errorMessage } from '../errors/codes';
+import type { Logger } from '../log/logger';
+import type { Plan } from '../model/plan';
+import type { SkippedUser } from '../model/skip';
+import { buildPlan } from '../plan/build-plan';
+import { buildDesiredState } from '../rules/desired';
+import { DirectoryClient } from '../directory/client';
+import { readDirectory, type DirectoryRead } from '../directory/read';
+import { openStateDb } from '../state/db';
+import { Journal } from '../state/journal';
+import { RunStore, type RunMode, type RunOutcome } from '../state/runs';
+import { SnapshotStore } from '../state/snapshot';
+import { ScimClient } from '../target/scim-client';
+import { applyPlan, type OperationResult } from './apply';
+
+export interface SyncOptions {
+  readonly mode: RunMode;
+  readonly logger: Logger;
+}
+
+export interface SyncReport {
+  readonly runId: string;
+  readonly mode: RunMode;
+  readonly outcome: Exclude<RunOutcome, 'running'>;
+  readonly plan: Plan;
+  readonly results: readonly OperationResult[];
+  /** Skipped by the rules, plus users found to need consolidation while applying. */
+  readonly skipped: readonly SkippedUser[];
+  readonly counts: Record<string, number>;
+  readonly directory: { readonly server: string; readonly entriesRead: number; readonly inScope: number; readonly groupSizes: Record<string, number> };
+  readonly message?: string;
+}
+
+export class RunFailedError extends DirsyncError {
+  override readonly name = 'RunFailedError';
+  readonly runId: string;
+
+  constructor(runId: string, cause: unknown) {
+    super(errorCode(cause), errorMessage(cause), { runId }, { cause });
+    this.runId = runId;
+  }
+}
+
+async function read(loaded: LoadedConfig): Promise<{ read: DirectoryRead; server: string }> {
+  const dir = loaded.config.directory;
+  const client = await DirectoryClient.connect({
+    urls: Array.isArray(dir.url) ? dir.url : [dir.url],
+    bindDn: dir.bindDn,
+    bindPassword: loaded.bindPassword,
+    caFile: dir.tls.caFile,
+    startTls: dir.tls.startTls,
+    allowInsecure: dir.allowInsecure,
+    timeoutMs: dir.timeoutMs,
+  });
+  try {
+    return { read: await readDirectory(client, dir), server: client.url };
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * One run: read -> rules -> plan -> (sync only) journal + apply -> record. A failure before
+ * apply changes nothing on the target; the run is recorded as failed either way.
+ */
+export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promise<SyncReport> {
+  const { config } = loaded;
+  const db = openStateDb(config.state.path);
+  const runs = new RunStore(db);
+  const runId = runs.start(options.mode);
+  const logger = options.logger.child({ runId });
+  try {
+    logger.info('run started', { mode: options.mode, config: loaded.file });
+    const { read: directoryRead, server } = await read(loaded);
+    logger.info('directory read', { server, entries: directoryRead.entriesRead, inScope: directoryRead.users.length });
+
+    const desired = buildDesiredState(directoryRead.users, {
+      usernameTemplate: config.directory.attributes.username,
+      attributes: config.directory.attributes,
+      groups: config.directory.groups,
+      foldAccents: config.rules.foldAccents,
+      usernameCase: config.rules.usernameCase,
+    });
+    const snapshot = new SnapshotStore(db);
+    const absenceUntrusted =
+      desired.entriesWithoutId > 0
+        ? [`${desired.entriesWithoutId} in-scope entr(y/ies) have no ${config.directory.users.idAttribute}, so absence cannot be told from a changed id`]
+        : [];
+    const plan = buildPlan({
+      desired: desired.users,
+      skipped: desired.skipped,
+      held: desired.held,
+      snapshot: snapshot.all(),
+      absenceUntrusted,
+    });
+    for (const s of plan.skipped) logger.warn('user skipped', { dn: s.dn, reason: s.reason, detail: s.message });
+    for (const h of plan.held) logger.warn('deactivations held', { detail: h });
+
+    let results: readonly OperationResult[] = [];
+    let consolidation: readonly SkippedUser[] = [];
+    if (options.mode === 'sync' && plan.operations.length > 0) {
+      const client = new ScimClient({
+        url: config.target.url,
+        token: loaded.token,
+        caFile: config.target.caFile,
+        allowInsecure: config.target.allowInsecure,
+        timeoutMs: config.target.timeoutMs,
+      });
+      try {
+        ({ results, consolidation } = await applyPlan(
+          { runId, client, journal: new Journal(db, snapshot), logger, concurrency: config.target.concurrency },
+          plan.operations,
+        ));
+      } finally {
+        await client.close();
+      }
+    }
+    const failed = results.filter((r) => r.outcome.status === 'failed').length;
+    const counts: Record<string, number> = {
+      ...plan.summary,
+      applied: results.filter((r) => r.outcome.status === 'done').length,
+      failed,
+      consolidation: consolidation.length,
+      entriesRead: directoryRead.entriesRead,
+      inScope: directoryRead.users.length,
+    };
+    const outcome = failed > 0 || consolidation.length > 0 ? 'partial' : 'success';
+    runs.finish(runId, outcome, counts);
+    logger.info('run finished', { outcome, ...counts });
+    return {
+      runId,
+      mode: options.mode,
+      outcome,
+      plan,
+      results,
+      skipped: [...plan.skipped, ...consolidation],
+      counts,
+      directory: { server, entriesRead: directoryRead.entriesRead, inScope: directoryRead.users.length, groupSizes: directoryRead.groupSizes },
+    };
+  } catch (err) {
+    runs.finish(runId, 'failed', {}, errorMessage(err));
+    logger.error('run failed', { code: errorCode(err), error: errorMessage(err) });
+    throw new RunFailedError(runId, err);
+  } finally {
+    db.close();
+  }
+}

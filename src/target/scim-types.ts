@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const SCIM_PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** Permissive: a server may add anything; we need only what we read back. */
+export const ScimUser = z.looseObject({
+  id: z.string().min(1),
+  userName: z.string().optional(),
+  externalId: z.string().optional(),
+  active: z.boolean().optional(),
+  emails: z.array(z.looseObject({ value: z.string().optional() })).optional(),
+});
+export type ScimUser = z.infer<typeof ScimUser>;
+
+export const ScimListResponse = z.looseObject({
+  totalResults: z.number().int().nonnegative(),
+  Resources: z.array(z.unknown()).optional(),
+});
+
+export const ScimErrorBody = z.looseObject({
+  detail: z.string().optional(),
+  scimType: z.string().optional(),
+  status: z.union([z.string(), z.number()]).optional(),
+});
+
+export interface PatchOperation {
+  readonly op: 'add' | 'replace' | 'remove';
+  readonly path?: string;
+  readonly value?: unknown;
+}

@@ -1,0 +1,55 @@
+import type { FieldChange } from '../model/plan';
+import type { DesiredUser } from '../model/user-state';
+import { SCIM_USER_SCHEMA, type PatchOperation } from './scim-types';
+
+/** The SCIM User we create for a desired user. Empty names are left out, not sent as "". */
+export function toScimUser(user: DesiredUser): Record<string, unknown> {
+  const name: Record<string, string> = {};
+  if (user.givenName) name.givenName = user.givenName;
+  if (user.familyName) name.familyName = user.familyName;
+  return {
+    schemas: [SCIM_USER_SCHEMA],
+    externalId: user.externalId,
+    userName: user.userName,
+    ...(Object.keys(name).length > 0 ? { name } : {}),
+    displayName: user.displayName,
+    emails: [{ value: user.email, type: 'work', primary: true }],
+    userType: user.userType,
+    roles: [{ value: user.role, primary: true }],
+    active: user.active,
+  };
+}
+
+/** One PATCH operation per changed field; names use `replace` or `remove` when emptied. */
+export function toPatchOperations(changes: readonly FieldChange[], user: DesiredUser): PatchOperation[] {
+  const ops: PatchOperation[] = [];
+  for (const change of changes) {
+    switch (change.field) {
+      case 'userName':
+        ops.push({ op: 'replace', path: 'userName', value: user.userName });
+        break;
+      case 'email':
+        ops.push({ op: 'replace', path: 'emails', value: [{ value: user.email, type: 'work', primary: true }] });
+        break;
+      case 'givenName':
+        ops.push(user.givenName ? { op: 'replace', path: 'name.givenName', value: user.givenName } : { op: 'remove', path: 'name.givenName' });
+        break;
+      case 'familyName':
+        ops.push(user.familyName ? { op: 'replace', path: 'name.familyName', value: user.familyName } : { op: 'remove', path: 'name.familyName' });
+        break;
+      case 'displayName':
+        ops.push({ op: 'replace', path: 'displayName', value: user.displayName });
+        break;
+      case 'role':
+        ops.push({ op: 'replace', path: 'roles', value: [{ value: user.role, primary: true }] });
+        break;
+      case 'userType':
+        ops.push({ op: 'replace', path: 'userType', value: user.userType });
+        break;
+      case 'active':
+        ops.push({ op: 'replace', path: 'active', value: user.active });
+        break;
+    }
+  }
+  return ops;
+}

@@ -1,0 +1,38 @@
+import type { DirectoryUser } from '../../src/model/directory-user';
+import type { DesiredUser, SnapshotUser } from '../../src/model/user-state';
+
+export const ENG = 'cn=engineering,ou=groups,dc=example,dc=org';
+export const SALES = 'cn=sales,ou=groups,dc=example,dc=org';
+
+export function directoryUser(uid: string, overrides: Partial<DirectoryUser> = {}, attrs: Record<string, string[]> = {}): DirectoryUser {
+  return {
+    dn: `uid=${uid},ou=people,dc=example,dc=org`,
+    externalId: `id-${uid}`,
+    attributes: { uid: [uid], mail: [`${uid}@example.org`], givenname: ['Given'], sn: ['Family'], ...attrs },
+    groups: [ENG],
+    disabled: false,
+    ...overrides,
+  };
+}
+
+export function desiredUser(uid: string, overrides: Partial<DesiredUser> = {}): DesiredUser {
+  return {
+    externalId: `id-${uid}`,
+    dn: `uid=${uid},ou=people,dc=example,dc=org`,
+    groups: [ENG],
+    userName: uid,
+    email: `${uid}@example.org`,
+    givenName: 'Given',
+    familyName: 'Family',
+    displayName: 'Given Family',
+    role: 'Publisher',
+    userType: 'Creator',
+    active: true,
+    ...overrides,
+  };
+}
+
+export function snapshotOf(user: DesiredUser, overrides: Partial<SnapshotUser> = {}): SnapshotUser {
+  const { groups: _groups, ...rest } = user;
+  return { ...rest, targetId: `t-${user.externalId}`, updatedAt: '2026-01-01T00:00:00.000Z', ...overrides };
+}
