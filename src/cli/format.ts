@@ -23,7 +23,9 @@ export function describeOperation(op: Operation): string {
       return `${op.desired.email}, role ${op.desired.role}, type ${op.desired.userType}`;
     case 'update':
     case 'reactivate':
-      return op.changes.length === 0 ? 'active' : op.changes.map((c) => `${c.field}: ${String(c.from)} -> ${String(c.to)}`).join('; ');
+      return op.changes.length === 0
+        ? 'active'
+        : op.changes.map((c) => `${c.field}: ${String(c.from)} -> ${String(c.to)}`).join('; ');
     case 'deactivate':
       return op.why === 'disabled-in-directory' ? 'disabled in the directory' : 'no longer in a mapped group';
   }

@@ -12,7 +12,10 @@ async function run(fn: () => Promise<number>): Promise<void> {
     process.exitCode = await fn();
   } catch (err) {
     const lines = err instanceof ConfigError && err.problems.length > 1 ? ['', ...err.problems.map((p) => `  - ${p}`)] : [];
-    const head = err instanceof ConfigError && lines.length > 0 ? `${err.details.file ?? 'config'}: invalid configuration:` : errorMessage(err);
+    const head =
+      err instanceof ConfigError && lines.length > 0
+        ? `${err.details.file ?? 'config'}: invalid configuration:`
+        : errorMessage(err);
     process.stderr.write(`dirsync: error: ${head}${lines.join('\n')}\n`);
     process.exitCode = exitCodeFor(err);
   }

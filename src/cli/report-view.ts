@@ -51,7 +51,12 @@ export function reportText(report: SyncReport, width: number): string {
     const rows = ops.map((op) => {
       const outcome = outcomes.get(op);
       const status = !outcome ? '' : outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'FAILED' : 'CONSOLIDATE';
-      const detail = outcome && outcome.status !== 'done' ? (outcome.status === 'failed' ? outcome.error : outcome.message) : describeOperation(op);
+      const detail =
+        outcome && outcome.status !== 'done'
+          ? outcome.status === 'failed'
+            ? outcome.error
+            : outcome.message
+          : describeOperation(op);
       return report.mode === 'sync' ? [op.kind, op.userName, status, detail] : [op.kind, op.userName, detail];
     });
     const headers = report.mode === 'sync' ? ['ACTION', 'USERNAME', 'RESULT', 'DETAILS'] : ['ACTION', 'USERNAME', 'DETAILS'];
@@ -61,7 +66,13 @@ export function reportText(report: SyncReport, width: number): string {
   }
   if (report.skipped.length > 0) {
     parts.push('', `Skipped users (${report.skipped.length}):`);
-    parts.push(table(['DN', 'REASON', 'DETAILS'], report.skipped.map((s) => [s.dn, s.reason, s.message]), width));
+    parts.push(
+      table(
+        ['DN', 'REASON', 'DETAILS'],
+        report.skipped.map((s) => [s.dn, s.reason, s.message]),
+        width,
+      ),
+    );
   }
   for (const h of report.plan.held) parts.push('', `Held: ${h}`);
   const c = report.counts;

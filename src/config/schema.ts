@@ -4,11 +4,9 @@ import { z } from 'zod';
  * A secret is never written in clear text in the config: it is a reference that load.ts
  * resolves at start-up, so a config file can be shared or committed without leaking it.
  */
-export const SecretRef = z
-  .string()
-  .regex(/^(\$\{env:[A-Za-z_][A-Za-z0-9_]*\}|file:.+)$/, {
-    message: 'must be a reference, ${env:NAME} or file:/path/to/secret, never the secret itself',
-  });
+export const SecretRef = z.string().regex(/^(\$\{env:[A-Za-z_][A-Za-z0-9_]*\}|file:.+)$/, {
+  message: 'must be a reference, ${env:NAME} or file:/path/to/secret, never the secret itself',
+});
 
 const LdapUrl = z.string().regex(/^ldaps?:\/\/[^/\s]+\/?$/i, {
   message: 'must be ldap://host[:port] or ldaps://host[:port]',

@@ -77,7 +77,10 @@ export class DirectoryClient {
         try {
           tlsOptions.ca = readFileSync(settings.caFile);
         } catch (err) {
-          throw new DirectoryError('DIRECTORY_CONNECT', `cannot read directory.tls.caFile ${settings.caFile}: ${errorMessage(err)}`);
+          throw new DirectoryError(
+            'DIRECTORY_CONNECT',
+            `cannot read directory.tls.caFile ${settings.caFile}: ${errorMessage(err)}`,
+          );
         }
       }
       const client = new Client({
@@ -152,7 +155,8 @@ export class DirectoryClient {
 function isConnectionError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return (
-    typeof code === 'string' &&
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(code)
-  ) || /connect|timed? ?out|socket/i.test(errorMessage(err));
+    (typeof code === 'string' &&
+      ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(code)) ||
+    /connect|timed? ?out|socket/i.test(errorMessage(err))
+  );
 }

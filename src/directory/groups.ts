@@ -25,9 +25,13 @@ export interface ExpandOptions {
 export async function expandGroup(rootDn: string, read: GroupReader, options: ExpandOptions): Promise<Set<string>> {
   const root = await read(rootDn);
   if (!root || !root.isGroup) {
-    throw new DirectoryError('DIRECTORY_GROUP_NOT_FOUND', `mapped group ${rootDn} ${root ? 'is not a group' : 'does not exist'}`, {
-      group: rootDn,
-    });
+    throw new DirectoryError(
+      'DIRECTORY_GROUP_NOT_FOUND',
+      `mapped group ${rootDn} ${root ? 'is not a group' : 'does not exist'}`,
+      {
+        group: rootDn,
+      },
+    );
   }
   const members = new Set<string>();
   const seenGroups = new Set<string>([normalizeDn(rootDn)]);

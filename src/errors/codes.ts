@@ -39,7 +39,11 @@ export class ConfigError extends DirsyncError {
   /** Every problem found, each naming the setting's path, so an admin fixes them in one go. */
   readonly problems: readonly string[];
 
-  constructor(code: 'CONFIG_NOT_FOUND' | 'CONFIG_PARSE' | 'CONFIG_INVALID' | 'SECRET_UNRESOLVED', problems: string[], file?: string) {
+  constructor(
+    code: 'CONFIG_NOT_FOUND' | 'CONFIG_PARSE' | 'CONFIG_INVALID' | 'SECRET_UNRESOLVED',
+    problems: string[],
+    file?: string,
+  ) {
     const where = file ? `${file}: ` : '';
     super(code, `${where}${problems.join('; ')}`, { file });
     this.problems = problems;
@@ -54,7 +58,13 @@ export class TargetError extends DirsyncError {
   override readonly name = 'TargetError';
   readonly status: number | undefined;
 
-  constructor(code: ErrorCode, message: string, status?: number, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    status?: number,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(code, message, { ...details, status }, options);
     this.status = status;
   }

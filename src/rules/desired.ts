@@ -79,7 +79,9 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
     const givenName = first(user.attributes, options.attributes.givenName);
     const familyName = first(user.attributes, options.attributes.familyName);
     const displayName =
-      first(user.attributes, options.attributes.displayName) || [givenName, familyName].filter(Boolean).join(' ') || userName.userName;
+      first(user.attributes, options.attributes.displayName) ||
+      [givenName, familyName].filter(Boolean).join(' ') ||
+      userName.userName;
     candidates.push({
       externalId: user.externalId,
       dn: user.dn,
@@ -128,13 +130,24 @@ function dropCollisions(
       for (const u of users) {
         if (rejected.has(u.externalId)) continue;
         rejected.add(u.externalId);
-        const others = users.filter((o) => o !== u).map((o) => o.dn).join('; ');
+        const others = users
+          .filter((o) => o !== u)
+          .map((o) => o.dn)
+          .join('; ');
         const entry = byId.get(u.externalId);
         if (entry) skip(entry, reason, `${what} "${key}" is also produced by ${others}`);
       }
     }
   };
-  report(groupBy((u) => u.userName.toLowerCase()), 'USERNAME_DUPLICATE', 'username');
-  report(groupBy((u) => u.email.toLowerCase()), 'EMAIL_DUPLICATE', 'email');
+  report(
+    groupBy((u) => u.userName.toLowerCase()),
+    'USERNAME_DUPLICATE',
+    'username',
+  );
+  report(
+    groupBy((u) => u.email.toLowerCase()),
+    'EMAIL_DUPLICATE',
+    'email',
+  );
   return candidates.filter((u) => !rejected.has(u.externalId));
 }

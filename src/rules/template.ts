@@ -1,6 +1,5 @@
 export type TemplateResult =
-  | { readonly ok: true; readonly value: string }
-  | { readonly ok: false; readonly missing: readonly string[] };
+  { readonly ok: true; readonly value: string } | { readonly ok: false; readonly missing: readonly string[] };
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9-]*)\}/g;
 

@@ -140,8 +140,10 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
   ctx.journal.record(ctx.runId, operations);
   const results: OperationResult[] = new Array<OperationResult>(operations.length);
   let next = 0;
+  // A refused token fails every request alike: stop at the first instead of sending them all.
+  let authFailure: string | undefined;
   const worker = async (): Promise<void> => {
-    while (next < operations.length) {
+    while (next < operations.length && authFailure === undefined) {
       const seq = next;
       next += 1;
       const op = operations[seq] as Operation;
@@ -153,8 +155,15 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
           ctx.logger.debug('operation done', { kind: op.kind, dn: op.dn, targetId: outcome.targetId });
           break;
         case 'failed':
+          if (outcome.code === 'TARGET_AUTH') authFailure = outcome.error;
           ctx.journal.fail(ctx.runId, seq, outcome.error);
-          ctx.logger.error('operation failed', { kind: op.kind, dn: op.dn, userName: op.userName, code: outcome.code, error: outcome.error });
+          ctx.logger.error('operation failed', {
+            kind: op.kind,
+            dn: op.dn,
+            userName: op.userName,
+            code: outcome.code,
+            error: outcome.error,
+          });
           break;
         case 'consolidation':
           ctx.journal.fail(ctx.runId, seq, outcome.message);
@@ -164,6 +173,11 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
     }
   };
   await Promise.all(Array.from({ length: Math.min(ctx.concurrency, operations.length) }, worker));
+  if (authFailure !== undefined) {
+    for (let seq = next; seq < operations.length; seq += 1)
+      ctx.journal.fail(ctx.runId, seq, 'not sent: the target refused the credentials');
+    throw new TargetError('TARGET_AUTH', `the target refused the API token (target.token): ${authFailure}`, 401);
+  }
   const consolidation: SkippedUser[] = results
     .filter((r) => r.outcome.status === 'consolidation')
     .map((r) => ({

@@ -28,7 +28,12 @@ export interface SyncReport {
   /** Skipped by the rules, plus users found to need consolidation while applying. */
   readonly skipped: readonly SkippedUser[];
   readonly counts: Record<string, number>;
-  readonly directory: { readonly server: string; readonly entriesRead: number; readonly inScope: number; readonly groupSizes: Record<string, number> };
+  readonly directory: {
+    readonly server: string;
+    readonly entriesRead: number;
+    readonly inScope: number;
+    readonly groupSizes: Record<string, number>;
+  };
   readonly message?: string;
 }
 
@@ -85,7 +90,9 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     const snapshot = new SnapshotStore(db);
     const absenceUntrusted =
       desired.entriesWithoutId > 0
-        ? [`${desired.entriesWithoutId} in-scope entr(y/ies) have no ${config.directory.users.idAttribute}, so absence cannot be told from a changed id`]
+        ? [
+            `${desired.entriesWithoutId} in-scope entr(y/ies) have no ${config.directory.users.idAttribute}, so absence cannot be told from a changed id`,
+          ]
         : [];
     const plan = buildPlan({
       desired: desired.users,
@@ -136,7 +143,12 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       results,
       skipped: [...plan.skipped, ...consolidation],
       counts,
-      directory: { server, entriesRead: directoryRead.entriesRead, inScope: directoryRead.users.length, groupSizes: directoryRead.groupSizes },
+      directory: {
+        server,
+        entriesRead: directoryRead.entriesRead,
+        inScope: directoryRead.users.length,
+        groupSizes: directoryRead.groupSizes,
+      },
     };
   } catch (err) {
     runs.finish(runId, 'failed', {}, errorMessage(err));

@@ -21,7 +21,12 @@ export function parseRetryAfter(header: string | undefined, now: number = Date.n
 }
 
 /** Exponential backoff with full jitter, never shorter than what the server asked for. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.round(exp * random());
   return Math.min(policy.maxDelayMs, Math.max(jittered, retryAfterMs ?? 0));

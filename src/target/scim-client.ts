@@ -108,7 +108,12 @@ export class ScimClient {
     await this.#dispatcher.close();
   }
 
-  async #send(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', path: string, body?: unknown, okStatuses: readonly number[] = []): Promise<Response> {
+  async #send(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+    okStatuses: readonly number[] = [],
+  ): Promise<Response> {
     const url = `${this.#base}${path}`;
     for (let attempt = 1; ; attempt += 1) {
       let res: Response;
@@ -174,7 +179,11 @@ function httpError(method: string, path: string, res: Response): TargetError {
 
 function malformed(what: string, res: Response): TargetError {
   const snippet = res.text.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return new TargetError('TARGET_RESPONSE', `${what} answered ${res.status} with an unexpected body: ${snippet || '(empty)'}`, res.status);
+  return new TargetError(
+    'TARGET_RESPONSE',
+    `${what} answered ${res.status} with an unexpected body: ${snippet || '(empty)'}`,
+    res.status,
+  );
 }
 
 function parseUser(res: Response, what: string): ScimUser {

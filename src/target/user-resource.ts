@@ -32,10 +32,18 @@ export function toPatchOperations(changes: readonly FieldChange[], user: Desired
         ops.push({ op: 'replace', path: 'emails', value: [{ value: user.email, type: 'work', primary: true }] });
         break;
       case 'givenName':
-        ops.push(user.givenName ? { op: 'replace', path: 'name.givenName', value: user.givenName } : { op: 'remove', path: 'name.givenName' });
+        ops.push(
+          user.givenName
+            ? { op: 'replace', path: 'name.givenName', value: user.givenName }
+            : { op: 'remove', path: 'name.givenName' },
+        );
         break;
       case 'familyName':
-        ops.push(user.familyName ? { op: 'replace', path: 'name.familyName', value: user.familyName } : { op: 'remove', path: 'name.familyName' });
+        ops.push(
+          user.familyName
+            ? { op: 'replace', path: 'name.familyName', value: user.familyName }
+            : { op: 'remove', path: 'name.familyName' },
+        );
         break;
       case 'displayName':
         ops.push({ op: 'replace', path: 'displayName', value: user.displayName });

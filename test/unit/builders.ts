@@ -4,7 +4,11 @@ import type { DesiredUser, SnapshotUser } from '../../src/model/user-state';
 export const ENG = 'cn=engineering,ou=groups,dc=example,dc=org';
 export const SALES = 'cn=sales,ou=groups,dc=example,dc=org';
 
-export function directoryUser(uid: string, overrides: Partial<DirectoryUser> = {}, attrs: Record<string, string[]> = {}): DirectoryUser {
+export function directoryUser(
+  uid: string,
+  overrides: Partial<DirectoryUser> = {},
+  attrs: Record<string, string[]> = {},
+): DirectoryUser {
   return {
     dn: `uid=${uid},ou=people,dc=example,dc=org`,
     externalId: `id-${uid}`,

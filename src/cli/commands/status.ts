@@ -30,7 +30,9 @@ export function registerStatusCommand(program: Command, run: (fn: () => Promise<
             process.stdout.write(`${JSON.stringify({ managed, runs }, null, 2)}\n`);
             return EXIT.ok;
           }
-          process.stdout.write(`Managed users: ${managed.total} (${managed.active} active, ${managed.total - managed.active} inactive)\n`);
+          process.stdout.write(
+            `Managed users: ${managed.total} (${managed.active} active, ${managed.total - managed.active} inactive)\n`,
+          );
           if (runs.length === 0) {
             process.stdout.write('No runs yet.\n');
             return EXIT.ok;
@@ -40,11 +42,12 @@ export function registerStatusCommand(program: Command, run: (fn: () => Promise<
             r.mode,
             r.outcome,
             r.startedAt.replace('T', ' ').replace(/\..*$/, ''),
-            ['create', 'update', 'reactivate', 'deactivate', 'failed']
-              .map((k) => `${k} ${r.counts[k] ?? 0}`)
-              .join(', ') + (r.message ? ` | ${r.message}` : ''),
+            ['create', 'update', 'reactivate', 'deactivate', 'failed'].map((k) => `${k} ${r.counts[k] ?? 0}`).join(', ') +
+              (r.message ? ` | ${r.message}` : ''),
           ]);
-          process.stdout.write(`\n${table(['RUN', 'MODE', 'OUTCOME', 'STARTED (UTC)', 'COUNTS'], rows, process.stdout.columns ?? 100)}\n`);
+          process.stdout.write(
+            `\n${table(['RUN', 'MODE', 'OUTCOME', 'STARTED (UTC)', 'COUNTS'], rows, process.stdout.columns ?? 100)}\n`,
+          );
           return EXIT.ok;
         } finally {
           db.close();

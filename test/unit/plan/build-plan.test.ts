@@ -34,11 +34,15 @@ describe('buildPlan', () => {
   it('deactivates a user who left every mapped group, when absence is trusted', () => {
     const gone = snapshotOf(desiredUser('gone.user'));
     const plan = buildPlan(input({ snapshot: [gone] }));
-    expect(plan.operations).toEqual([expect.objectContaining({ kind: 'deactivate', why: 'left-scope', targetId: gone.targetId })]);
+    expect(plan.operations).toEqual([
+      expect.objectContaining({ kind: 'deactivate', why: 'left-scope', targetId: gone.targetId }),
+    ]);
   });
 
   it('never deactivates on an untrusted read, and says why', () => {
-    const plan = buildPlan(input({ snapshot: [snapshotOf(desiredUser('gone.user'))], absenceUntrusted: ['the read was incomplete'] }));
+    const plan = buildPlan(
+      input({ snapshot: [snapshotOf(desiredUser('gone.user'))], absenceUntrusted: ['the read was incomplete'] }),
+    );
     expect(plan.operations).toEqual([]);
     expect(plan.held[0]).toMatch(/1 user\(s\).*the read was incomplete/);
   });

@@ -56,7 +56,10 @@ describe('buildDesiredState', () => {
 
   it('reports duplicate emails that differ only in case', () => {
     const state = buildDesiredState(
-      [directoryUser('alice.one', {}, { mail: ['Alice@Example.org'] }), directoryUser('alice.two', {}, { mail: ['alice@example.org'] })],
+      [
+        directoryUser('alice.one', {}, { mail: ['Alice@Example.org'] }),
+        directoryUser('alice.two', {}, { mail: ['alice@example.org'] }),
+      ],
       options,
     );
     expect(state.users).toEqual([]);

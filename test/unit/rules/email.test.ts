@@ -2,7 +2,11 @@ import { normalizeEmail } from '../../../src/rules/email';
 
 describe('normalizeEmail', () => {
   it('accepts a plain address and lower-cases only the domain', () => {
-    expect(normalizeEmail(' Alice.Smith@Example.ORG ')).toEqual({ ok: true, email: 'Alice.Smith@example.org', domain: 'example.org' });
+    expect(normalizeEmail(' Alice.Smith@Example.ORG ')).toEqual({
+      ok: true,
+      email: 'Alice.Smith@example.org',
+      domain: 'example.org',
+    });
   });
 
   it.each([
