@@ -1,15 +1,23 @@
 import type { Operation } from '../model/plan';
 
+/** Longest a column other than the last may grow before its values are cut with "…". */
+const MAX_COLUMN = 40;
+
+function cut(value: string, max: number): string {
+  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+}
+
 /** A plain aligned table; the last column takes what is left and is cut at `width`. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[], width = 100): string {
-  if (rows.length === 0) return '';
+export function table(headers: readonly string[], rawRows: readonly (readonly string[])[], width = 100): string {
+  if (rawRows.length === 0) return '';
+  const rows = rawRows.map((r) => r.map((c, i) => (i < r.length - 1 ? cut(c, MAX_COLUMN) : c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fixed = widths.slice(0, -1).reduce((a, b) => a + b + 2, 0);
   const lastMax = Math.max(20, width - fixed);
   const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => {
-        if (i === cells.length - 1) return c.length > lastMax ? `${c.slice(0, lastMax - 1)}…` : c;
+        if (i === cells.length - 1) return cut(c, lastMax);
         return c.padEnd(widths[i] ?? 0);
       })
       .join('  ')
@@ -29,4 +37,10 @@ export function describeOperation(op: Operation): string {
     case 'deactivate':
       return op.why === 'disabled-in-directory' ? 'disabled in the directory' : 'no longer in a mapped group';
   }
+}
+
+/** "create 16, deactivate 1": only what is not zero. */
+export function nonZeroCounts(counts: Readonly<Record<string, number>>, keys: readonly string[]): string {
+  const parts = keys.filter((k) => (counts[k] ?? 0) > 0).map((k) => `${k} ${counts[k]}`);
+  return parts.length > 0 ? parts.join(', ') : 'no changes';
 }

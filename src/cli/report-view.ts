@@ -65,14 +65,9 @@ export function reportText(report: SyncReport, width: number): string {
     parts.push('No changes: the target matches the directory.');
   }
   if (report.skipped.length > 0) {
+    // DNs can be hundreds of characters long: one user per two lines stays readable at 80 columns.
     parts.push('', `Skipped users (${report.skipped.length}):`);
-    parts.push(
-      table(
-        ['DN', 'REASON', 'DETAILS'],
-        report.skipped.map((s) => [s.dn, s.reason, s.message]),
-        width,
-      ),
-    );
+    for (const s of report.skipped) parts.push(`  ${s.dn}`, `      ${s.reason}: ${s.message}`);
   }
   for (const h of report.plan.held) parts.push('', `Held: ${h}`);
   const c = report.counts;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, NoSuchObjectError, type Entry } from 'ldapts';
 import type { Secret } from '../config/secret';
@@ -83,15 +84,20 @@ export class DirectoryClient {
           );
         }
       }
+      // ldapts opens TLS at once when given tlsOptions, so a StartTLS URL gets them only at
+      // the upgrade, with the host name that the certificate must match.
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
       const client = new Client({
         url,
         timeout: settings.timeoutMs,
         connectTimeout: Math.min(settings.timeoutMs, 10_000),
-        tlsOptions,
+        ...(secure ? { tlsOptions } : {}),
         strictDN: false,
       });
       try {
-        if (!secure && settings.startTls) await client.startTLS(tlsOptions);
+        if (!secure && settings.startTls) {
+          await client.startTLS({ ...tlsOptions, host, ...(isIP(host) ? {} : { servername: host }) });
+        }
       } catch (err) {
         failures.push(`${url}: ${errorMessage(err)}`);
         await client.unbind().catch(() => undefined);

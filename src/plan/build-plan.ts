@@ -21,6 +21,7 @@ const KIND_ORDER: Record<Operation['kind'], number> = { create: 0, reactivate: 1
 function compareOps(a: Operation, b: Operation): number {
   const byKind = KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
   if (byKind !== 0) return byKind;
+  if (a.userName !== b.userName) return a.userName < b.userName ? -1 : 1;
   return a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0;
 }
 

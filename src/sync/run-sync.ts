@@ -7,7 +7,7 @@ import { buildPlan } from '../plan/build-plan';
 import { buildDesiredState } from '../rules/desired';
 import { DirectoryClient } from '../directory/client';
 import { readDirectory, type DirectoryRead } from '../directory/read';
-import { openStateDb } from '../state/db';
+import { openStateDb, type StateDb } from '../state/db';
 import { Journal } from '../state/journal';
 import { RunStore, type RunMode, type RunOutcome } from '../state/runs';
 import { SnapshotStore } from '../state/snapshot';
@@ -71,7 +71,24 @@ async function read(loaded: LoadedConfig): Promise<{ read: DirectoryRead; server
  */
 export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promise<SyncReport> {
   const { config } = loaded;
-  const db = openStateDb(config.state.path);
+  // Built first in a sync, so a target setting that would be refused fails before any read.
+  const client =
+    options.mode === 'sync'
+      ? new ScimClient({
+          url: config.target.url,
+          token: loaded.token,
+          caFile: config.target.caFile,
+          allowInsecure: config.target.allowInsecure,
+          timeoutMs: config.target.timeoutMs,
+        })
+      : undefined;
+  let db: StateDb;
+  try {
+    db = openStateDb(config.state.path);
+  } catch (err) {
+    await client?.close();
+    throw err;
+  }
   const runs = new RunStore(db);
   const runId = runs.start(options.mode);
   const logger = options.logger.child({ runId });
@@ -106,22 +123,11 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
 
     let results: readonly OperationResult[] = [];
     let consolidation: readonly SkippedUser[] = [];
-    if (options.mode === 'sync' && plan.operations.length > 0) {
-      const client = new ScimClient({
-        url: config.target.url,
-        token: loaded.token,
-        caFile: config.target.caFile,
-        allowInsecure: config.target.allowInsecure,
-        timeoutMs: config.target.timeoutMs,
-      });
-      try {
-        ({ results, consolidation } = await applyPlan(
-          { runId, client, journal: new Journal(db, snapshot), logger, concurrency: config.target.concurrency },
-          plan.operations,
-        ));
-      } finally {
-        await client.close();
-      }
+    if (client && plan.operations.length > 0) {
+      ({ results, consolidation } = await applyPlan(
+        { runId, client, journal: new Journal(db, snapshot), logger, concurrency: config.target.concurrency },
+        plan.operations,
+      ));
     }
     const failed = results.filter((r) => r.outcome.status === 'failed').length;
     const counts: Record<string, number> = {
@@ -155,6 +161,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     logger.error('run failed', { code: errorCode(err), error: errorMessage(err) });
     throw new RunFailedError(runId, err);
   } finally {
+    await client?.close();
     db.close();
   }
 }

@@ -3,6 +3,7 @@
  * documented exit code and a one-line reason naming the setting, server or group, secrets
  * never appear, and a failed read changes nothing on the target.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'ldapts';
 import { OPENLDAP, SCIM_TOKEN } from './support/env';
@@ -163,7 +164,7 @@ describe('target failures', () => {
 
   it('refuses to send the token over plain http to a host other than loopback', async () => {
     const res = await runCli(['plan', '--config', config({ target: { url: 'http://scim.example.com/scim/v2' } })]);
-    // plan sends nothing to the target, so it is sync that refuses.
+    // plan sends nothing to the target; sync refuses before it reads anything.
     expect(res.code).toBe(0);
     const sync = await runCli(['sync', '--config', config({ target: { url: 'http://scim.example.com/scim/v2' } })]);
     expect(sync.code).toBe(4);
@@ -171,7 +172,6 @@ describe('target failures', () => {
   });
 
   it('never writes secrets into the state database', async () => {
-    const { readFileSync } = await import('node:fs');
     const db = readFileSync(path.join(dir, 'state.db'));
     expectNoSecrets(db.toString('latin1'));
   });

@@ -108,7 +108,7 @@ describe('sync from OpenLDAP to the SCIM target', () => {
     const reasons = Object.fromEntries(plan.skipped.map((s) => [s.dn, s.reason]));
     expect(reasons).toEqual({
       [fx.user('bo')]: 'USERNAME_TOO_SHORT',
-      [fx.user(`very.long.username.${'x'.repeat(113)}.end`)]: 'USERNAME_TOO_LONG',
+      [fx.user(`very.long.username.${'x'.repeat(117)}.end`)]: 'USERNAME_TOO_LONG',
       [fx.user('nomail.user')]: 'EMAIL_MISSING',
       [fx.user('marc.darcy')]: 'EMAIL_APOSTROPHE',
       [fx.user('jean\\2Bpaul')]: 'USERNAME_DUPLICATE',

@@ -4,7 +4,7 @@ import { RunStore } from '../../state/runs';
 import { SnapshotStore } from '../../state/snapshot';
 import { load, type GlobalOptions } from '../context';
 import { EXIT } from '../exit-codes';
-import { table } from '../format';
+import { nonZeroCounts, table } from '../format';
 
 interface StatusOptions {
   readonly json?: boolean;
@@ -42,11 +42,10 @@ export function registerStatusCommand(program: Command, run: (fn: () => Promise<
             r.mode,
             r.outcome,
             r.startedAt.replace('T', ' ').replace(/\..*$/, ''),
-            ['create', 'update', 'reactivate', 'deactivate', 'failed'].map((k) => `${k} ${r.counts[k] ?? 0}`).join(', ') +
-              (r.message ? ` | ${r.message}` : ''),
+            r.message ?? nonZeroCounts(r.counts, ['create', 'update', 'reactivate', 'deactivate', 'failed', 'skipped']),
           ]);
           process.stdout.write(
-            `\n${table(['RUN', 'MODE', 'OUTCOME', 'STARTED (UTC)', 'COUNTS'], rows, process.stdout.columns ?? 100)}\n`,
+            `\n${table(['RUN', 'MODE', 'OUTCOME', 'STARTED (UTC)', 'CHANGES'], rows, process.stdout.columns ?? 100)}\n`,
           );
           return EXIT.ok;
         } finally {
