@@ -16,7 +16,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 dirsync() { node "$root/dist/src/cli/main.js" --config "$demo_dir/connector.yaml" "$@"; }
 
 cd "$root"
-[[ -d node_modules ]] || npm ci
+[[ -d node_modules ]] || npm install --no-audit --no-fund
 step "Building"
 npm run --silent build
 
