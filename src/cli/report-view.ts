@@ -69,6 +69,7 @@ export function reportText(report: SyncReport, width: number): string {
     parts.push('', `Skipped users (${report.skipped.length}):`);
     for (const s of report.skipped) parts.push(`  ${s.dn}`, `      ${s.reason}: ${s.message}`);
   }
+  for (const p of report.directory.problems) parts.push('', `Not read completely: ${p.scope}: ${p.reason}`);
   for (const h of report.plan.held) parts.push('', `Held: ${h}`);
   const c = report.counts;
   const verb = report.mode === 'plan' ? 'would' : 'did';

@@ -32,7 +32,9 @@ export const MappedGroup = z.strictObject({
 export type MappedGroup = z.infer<typeof MappedGroup>;
 
 export const DirectoryConfig = z.strictObject({
-  /** One URL, or several tried in order (failover). */
+  /** auto: read the server's RootDSE (Active Directory announces itself there). */
+  type: z.enum(['auto', 'activedirectory', 'openldap', 'ldap']).default('auto'),
+  /** One URL, or several domain controllers tried in order (failover). */
   url: z.union([LdapUrl, z.array(LdapUrl).min(1)]),
   bindDn: Dn,
   bindPassword: SecretRef,
@@ -49,27 +51,34 @@ export const DirectoryConfig = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
   pageSize: z.number().int().min(1).max(1000).default(500),
   users: z.strictObject({
+    /** Several bases are read one after the other; a failed base holds deactivations. */
     baseDns: z.array(Dn).min(1),
-    filter: z.string().trim().min(1).default('(objectClass=inetOrgPerson)'),
-    /** The server's stable id. entryUUID on OpenLDAP. */
-    idAttribute: AttributeName.default('entryUUID'),
+    /** Unset: (&(objectCategory=person)(objectClass=user)) on AD, (objectClass=inetOrgPerson) elsewhere. */
+    filter: z.string().trim().min(1).optional(),
+    /** The server's stable id. Unset: objectGUID on AD, entryUUID elsewhere. */
+    idAttribute: AttributeName.optional(),
   }),
   /** Directory attributes mapped to the product's user fields. */
   attributes: z
     .strictObject({
-      /** Template over attributes, e.g. "{uid}" or "{sAMAccountName}_{o}". */
-      username: z.string().min(1).default('{uid}'),
+      /** Template over attributes, e.g. "{uid}" or "{sAMAccountName}_{o}". Unset: {sAMAccountName} on AD, {uid} elsewhere. */
+      username: z.string().min(1).optional(),
       email: AttributeName.default('mail'),
       givenName: AttributeName.default('givenName'),
       familyName: AttributeName.default('sn'),
       displayName: AttributeName.default('displayName'),
     })
-    .default({ username: '{uid}', email: 'mail', givenName: 'givenName', familyName: 'sn', displayName: 'displayName' }),
+    .default({ email: 'mail', givenName: 'givenName', familyName: 'sn', displayName: 'displayName' }),
+  /**
+   * Plain LDAP only: an attribute that marks a locked account when present (pwdAccountLockedTime,
+   * nsAccountLock; a value of "false" or "0" means not locked). AD always uses userAccountControl.
+   */
+  lockAttribute: AttributeName.optional(),
   /** Member attribute of groups (groupOfNames: member). */
   memberAttribute: AttributeName.default('member'),
-  /** Include nested group members by default (per-group `nested` overrides). Off for plain LDAP. */
-  nestedGroups: z.boolean().default(false),
-  /** How deep nested groups are followed before the read is declared incomplete. */
+  /** Include nested group members (per-group `nested` overrides). Unset: on for AD, off for plain LDAP. */
+  nestedGroups: z.boolean().optional(),
+  /** How deep nested groups are followed on plain LDAP before the group's read is declared incomplete. */
   maxNestingDepth: z.number().int().min(1).max(100).default(10),
   /** Mapped groups; a user in several gets role and user type from the first one listed. */
   groups: z.array(MappedGroup).min(1, { message: 'at least one group must be mapped' }),

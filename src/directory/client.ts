@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, InvalidCredentialsError, NoSuchObjectError, type Entry } from 'ldapts';
 import type { Secret } from '../config/secret';
+import { pagedSearch } from './paged-search';
+import { classifyRootDse, ROOT_DSE_ATTRIBUTES, type RootDseInfo } from './vendor';
 import { DirectoryError, errorMessage } from '../errors/codes';
 
 export interface LdapConnectionSettings {
@@ -55,6 +57,8 @@ export interface SearchSpec {
 export class DirectoryClient {
   readonly #client: Client;
   readonly url: string;
+  /** Search continuation references seen (tolerated: AD returns them for other partitions). */
+  referencesSeen = 0;
 
   private constructor(client: Client, url: string) {
     this.#client = client;
@@ -112,6 +116,13 @@ export class DirectoryClient {
             url,
           });
         }
+        if (isCertificateError(err)) {
+          throw new DirectoryError(
+            'DIRECTORY_CONNECT',
+            `TLS certificate of ${url} is not trusted (${errorMessage(err)}): set directory.tls.caFile to the CA that signed it`,
+            { url },
+          );
+        }
         // A connection error surfaces at the first operation: try the next server.
         if (isConnectionError(err)) {
           failures.push(`${url}: ${errorMessage(err)}`);
@@ -129,33 +140,53 @@ export class DirectoryClient {
   /** Streams pages of entries; throws on any error, so a caller never sees a partial read as whole. */
   async *searchPages(spec: SearchSpec): AsyncGenerator<ReadEntry[]> {
     const binary = spec.binaryAttributes ?? [];
-    const pages = this.#client.searchPaginated(spec.base, {
+    for await (const page of pagedSearch(this.#client, {
+      base: spec.base,
       scope: spec.scope,
       filter: spec.filter,
-      attributes: [...spec.attributes],
-      explicitBufferAttributes: [...binary],
-      paged: { pageSize: spec.pageSize ?? 500 },
-    });
-    for await (const page of pages) {
-      yield page.searchEntries.map((e) => toEntry(e, binary));
+      attributes: spec.attributes,
+      binaryAttributes: binary,
+      pageSize: spec.pageSize ?? 500,
+    })) {
+      this.referencesSeen += page.references.length;
+      yield page.entries.map((e) => toEntry(e, binary));
     }
   }
 
   /** Reads one entry; undefined when it does not exist. */
-  async readEntry(dn: string, attributes: readonly string[]): Promise<ReadEntry | undefined> {
+  async readEntry(
+    dn: string,
+    attributes: readonly string[],
+    binaryAttributes: readonly string[] = [],
+  ): Promise<ReadEntry | undefined> {
     try {
-      const result = await this.#client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: [...attributes] });
+      const result = await this.#client.search(dn, {
+        scope: 'base',
+        filter: '(objectClass=*)',
+        attributes: [...attributes],
+        explicitBufferAttributes: [...binaryAttributes],
+      });
       const first = result.searchEntries[0];
-      return first && toEntry(first, []);
+      return first && toEntry(first, binaryAttributes);
     } catch (err) {
       if (err instanceof NoSuchObjectError) return undefined;
       throw err;
     }
   }
 
+  /** The server's RootDSE: who it is and what it supports. */
+  async rootDse(): Promise<RootDseInfo> {
+    return classifyRootDse(await this.readEntry('', ROOT_DSE_ATTRIBUTES));
+  }
+
   async close(): Promise<void> {
     await this.#client.unbind().catch(() => undefined);
   }
+}
+
+function isCertificateError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return /CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_VERIFY/i.test(code) || /certificate/i.test(errorMessage(err));
 }
 
 function isConnectionError(err: unknown): boolean {

@@ -11,31 +11,25 @@ export interface GroupEntry {
 export type GroupReader = (dn: string) => Promise<GroupEntry | undefined>;
 
 export interface ExpandOptions {
-  readonly nested: boolean;
   readonly maxDepth: number;
   /** Members already known to be users are never looked up, which keeps large groups cheap. */
   readonly isKnownUser: (canonicalDn: string) => boolean;
 }
 
 /**
- * Canonical DNs of a group's members. With nesting, member groups are expanded breadth-first;
- * a group seen before is not expanded again, so cycles end. Going deeper than maxDepth is an
- * error, not a silent cut: a cut would look like users who left.
+ * Client-side nesting for plain LDAP (OpenLDAP has no in-chain rule). Member groups are
+ * expanded breadth-first; a group seen before is not expanded again, so cycles end. Going
+ * deeper than maxDepth is an error, not a silent cut: a cut would look like users who left.
  */
-export async function expandGroup(rootDn: string, read: GroupReader, options: ExpandOptions): Promise<Set<string>> {
-  const root = await read(rootDn);
-  if (!root || !root.isGroup) {
-    throw new DirectoryError(
-      'DIRECTORY_GROUP_NOT_FOUND',
-      `mapped group ${rootDn} ${root ? 'is not a group' : 'does not exist'}`,
-      {
-        group: rootDn,
-      },
-    );
-  }
+export async function expandNested(
+  rootDn: string,
+  rootMembers: readonly string[],
+  read: GroupReader,
+  options: ExpandOptions,
+): Promise<Set<string>> {
   const members = new Set<string>();
   const seenGroups = new Set<string>([normalizeDn(rootDn)]);
-  let frontier: readonly string[] = root.members;
+  let frontier: readonly string[] = rootMembers;
   for (let depth = 1; frontier.length > 0; depth += 1) {
     const next: string[] = [];
     for (const raw of frontier) {
@@ -44,7 +38,7 @@ export async function expandGroup(rootDn: string, read: GroupReader, options: Ex
         members.add(dn);
         continue;
       }
-      if (!options.nested || seenGroups.has(dn)) continue;
+      if (seenGroups.has(dn)) continue;
       const entry = await read(raw);
       // A member outside the user bases or filter is simply out of scope.
       if (!entry?.isGroup) continue;
@@ -52,8 +46,7 @@ export async function expandGroup(rootDn: string, read: GroupReader, options: Ex
       if (depth > options.maxDepth) {
         throw new DirectoryError(
           'DIRECTORY_SEARCH',
-          `group ${rootDn} nests deeper than directory.maxNestingDepth (${options.maxDepth}) at ${raw}`,
-          { group: rootDn },
+          `nesting deeper than directory.maxNestingDepth (${options.maxDepth}) at ${raw}`,
         );
       }
       next.push(...entry.members);
@@ -61,4 +54,8 @@ export async function expandGroup(rootDn: string, read: GroupReader, options: Ex
     frontier = next;
   }
   return members;
+}
+
+export function isGroupEntry(objectClasses: readonly string[]): boolean {
+  return objectClasses.some((c) => ['groupofnames', 'groupofuniquenames', 'group', 'posixgroup'].includes(c.toLowerCase()));
 }

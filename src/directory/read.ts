@@ -1,63 +1,124 @@
-import type { DirectoryConfig } from '../config/schema';
-import { DirectoryError, errorMessage } from '../errors/codes';
+import { errorMessage } from '../errors/codes';
 import type { DirectoryUser } from '../model/directory-user';
 import { templateAttributes } from '../rules/template';
 import type { DirectoryClient, ReadEntry } from './client';
-import { normalizeDn } from './dn';
-import { expandGroup, type GroupReader } from './groups';
+import { escapeFilterValue, normalizeDn } from './dn';
+import { expandNested, isGroupEntry, type GroupReader } from './groups';
+import { readMembers } from './members';
+import type { DirectorySettings } from './settings';
+import { IN_CHAIN_RULE, type VendorKind } from './vendor';
+
+/** A part of the directory that could not be read completely in this run, and why. */
+export interface ScopeProblem {
+  readonly scope: string;
+  readonly reason: string;
+}
 
 export interface DirectoryRead {
-  /** Users in at least one mapped group, sorted by DN. */
+  readonly vendor: VendorKind;
+  /** Users in at least one mapped group that was read completely, sorted by DN. */
   readonly users: DirectoryUser[];
-  /** Entries read by the users search, in scope or not (for reports and benchmarks). */
+  /** Entries read by the users search, in scope or not. */
   readonly entriesRead: number;
   /** Mapped group DN -> number of in-scope users found in it. */
   readonly groupSizes: Record<string, number>;
+  /**
+   * Bases or groups that failed. Their users cannot be told apart from users who left, so
+   * while this is not empty nobody may be deactivated (invariant 1).
+   */
+  readonly problems: readonly ScopeProblem[];
+  /** Search continuation references seen and tolerated. */
+  readonly references: number;
 }
 
 /** Every attribute the rules need, so one search brings all of it. */
-export function userAttributes(config: DirectoryConfig): string[] {
+export function userAttributes(s: DirectorySettings): string[] {
   const names = new Set<string>([
-    config.users.idAttribute,
-    config.attributes.email,
-    config.attributes.givenName,
-    config.attributes.familyName,
-    config.attributes.displayName,
-    ...templateAttributes(config.attributes.username),
+    s.idAttribute,
+    s.attributes.email,
+    s.attributes.givenName,
+    s.attributes.familyName,
+    s.attributes.displayName,
+    ...templateAttributes(s.usernameTemplate),
+    ...s.vendor.disabledAttributes(s.lockAttribute),
   ]);
   return [...names];
 }
 
-function groupReader(client: DirectoryClient, memberAttribute: string): GroupReader {
+function groupReader(client: DirectoryClient, s: DirectorySettings): GroupReader {
   return async (dn) => {
-    const entry = await client.readEntry(dn, ['objectClass', memberAttribute]);
+    const entry = await client.readEntry(dn, ['objectClass']);
     if (!entry) return undefined;
-    const classes = (entry.attributes['objectclass'] ?? []).map((c) => c.toLowerCase());
-    const isGroup = classes.some((c) => ['groupofnames', 'groupofuniquenames', 'group'].includes(c));
-    return { isGroup, members: entry.attributes[memberAttribute.toLowerCase()] ?? [] };
+    const isGroup = isGroupEntry(entry.attributes['objectclass'] ?? []);
+    return { isGroup, members: isGroup ? await readMembers(client, dn, s.memberAttribute, s.vendor.rangeRetrieval) : [] };
   };
 }
 
-/**
- * Reads the users of the mapped groups. All or nothing: any search error, a missing mapped
- * group or nesting deeper than the limit throws, so a partial read can never be taken for a
- * directory in which users left (invariant 1).
- */
-export async function readDirectory(client: DirectoryClient, config: DirectoryConfig): Promise<DirectoryRead> {
-  const readGroup = groupReader(client, config.memberAttribute);
+/** DNs (canonical) of the users a filter finds under every base; used for AD's server-side membership. */
+async function searchUserDns(client: DirectoryClient, s: DirectorySettings, filter: string): Promise<string[]> {
+  const dns: string[] = [];
+  for (const base of s.baseDns) {
+    for await (const page of client.searchPages({ base, scope: 'sub', filter, attributes: ['1.1'], pageSize: s.pageSize })) {
+      for (const e of page) dns.push(normalizeDn(e.dn));
+    }
+  }
+  return dns;
+}
 
-  // 1. Users under the base DNs, indexed by canonical DN.
+/**
+ * Canonical DNs of one mapped group's users. AD: in-chain matching rule for nesting, ranged
+ * `member` otherwise, plus users whose primary group it is (primaryGroupID is not in `member`).
+ * Plain LDAP: `member`, expanded client-side when nested.
+ */
+async function groupMembers(
+  client: DirectoryClient,
+  s: DirectorySettings,
+  group: { dn: string; nested: boolean },
+  isKnownUser: (dn: string) => boolean,
+): Promise<Set<string>> {
+  const entry = await client.readEntry(
+    group.dn,
+    s.vendor.kind === 'activedirectory' ? ['objectClass', 'primaryGroupToken'] : ['objectClass'],
+  );
+  if (!entry) throw new Error('the group does not exist');
+  if (!isGroupEntry(entry.attributes['objectclass'] ?? [])) throw new Error('the entry is not a group');
+
+  let members: Set<string>;
+  if (group.nested && s.vendor.inChain) {
+    const filter = `(&${s.userFilter}(memberOf:${IN_CHAIN_RULE}:=${escapeFilterValue(group.dn)}))`;
+    members = new Set(await searchUserDns(client, s, filter));
+  } else {
+    const direct = await readMembers(client, group.dn, s.memberAttribute, s.vendor.rangeRetrieval);
+    members = group.nested
+      ? await expandNested(group.dn, direct, groupReader(client, s), { maxDepth: s.maxNestingDepth, isKnownUser })
+      : new Set(direct.map(normalizeDn));
+  }
+  const token = entry.attributes['primarygrouptoken']?.[0];
+  if (token && /^\d+$/.test(token)) {
+    for (const dn of await searchUserDns(client, s, `(&${s.userFilter}(primaryGroupID=${token}))`)) members.add(dn);
+  }
+  return members;
+}
+
+/**
+ * Reads the users of the mapped groups. A failed base or group is recorded as a problem and
+ * the rest is still read; only a failure to talk to the server at all throws (the caller has
+ * already connected and bound by then).
+ */
+export async function readDirectory(client: DirectoryClient, s: DirectorySettings): Promise<DirectoryRead> {
+  const problems: ScopeProblem[] = [];
   const usersByDn = new Map<string, ReadEntry>();
-  const attributes = userAttributes(config);
+  const attributes = userAttributes(s);
   let entriesRead = 0;
-  for (const base of config.users.baseDns) {
+  for (const base of s.baseDns) {
     try {
       for await (const page of client.searchPages({
         base,
         scope: 'sub',
-        filter: config.users.filter,
+        filter: s.userFilter,
         attributes,
-        pageSize: config.pageSize,
+        binaryAttributes: s.vendor.binaryAttributes,
+        pageSize: s.pageSize,
       })) {
         for (const entry of page) {
           entriesRead += 1;
@@ -65,30 +126,22 @@ export async function readDirectory(client: DirectoryClient, config: DirectoryCo
         }
       }
     } catch (err) {
-      throw new DirectoryError('DIRECTORY_SEARCH', `search of users under ${base} failed: ${errorMessage(err)}`, {
-        base,
-      });
+      problems.push({ scope: `users under ${base}`, reason: errorMessage(err) });
     }
   }
 
-  // 2. Members of each mapped group (nested ones when configured), restricted to those users.
   const groupsOf = new Map<string, string[]>();
   const groupSizes: Record<string, number> = {};
-  for (const group of config.groups) {
-    const nested = group.nested ?? config.nestedGroups;
-    let memberDns: Set<string>;
+  for (const group of s.groups) {
+    let members: Set<string>;
     try {
-      memberDns = await expandGroup(group.dn, readGroup, {
-        nested,
-        maxDepth: config.maxNestingDepth,
-        isKnownUser: (dn) => usersByDn.has(dn),
-      });
+      members = await groupMembers(client, s, group, (dn) => usersByDn.has(dn));
     } catch (err) {
-      if (err instanceof DirectoryError) throw err;
-      throw new DirectoryError('DIRECTORY_SEARCH', `reading group ${group.dn} failed: ${errorMessage(err)}`, { group: group.dn });
+      problems.push({ scope: `group ${group.dn}`, reason: errorMessage(err) });
+      continue;
     }
     let size = 0;
-    for (const dn of memberDns) {
+    for (const dn of members) {
       if (!usersByDn.has(dn)) continue;
       size += 1;
       const list = groupsOf.get(dn);
@@ -98,18 +151,17 @@ export async function readDirectory(client: DirectoryClient, config: DirectoryCo
     groupSizes[group.dn] = size;
   }
 
-  const idAttr = config.users.idAttribute.toLowerCase();
   const users: DirectoryUser[] = [];
   for (const [dn, groups] of groupsOf) {
     const entry = usersByDn.get(dn) as ReadEntry;
     users.push({
       dn: entry.dn,
-      externalId: entry.attributes[idAttr]?.[0] ?? '',
+      externalId: s.vendor.decodeId(entry, s.idAttribute),
       attributes: entry.attributes,
       groups,
-      disabled: false,
+      disabled: s.vendor.isDisabled(entry, s.lockAttribute),
     });
   }
   users.sort((a, b) => (a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0));
-  return { users, entriesRead, groupSizes };
+  return { vendor: s.vendor.kind, users, entriesRead, groupSizes, problems, references: client.referencesSeen };
 }

@@ -14,6 +14,8 @@ export interface PlanInput {
    * Any reason at all means: no deactivation for absence in this run.
    */
   readonly absenceUntrusted: readonly string[];
+  /** Hold role and user type changes (a group that decides them may be unreadable). */
+  readonly holdAccessChanges?: boolean;
 }
 
 const KIND_ORDER: Record<Operation['kind'], number> = { create: 0, reactivate: 1, update: 2, deactivate: 3 };
@@ -41,6 +43,7 @@ export function buildPlan(input: PlanInput): Plan {
   const operations: Operation[] = [];
   const skipped: SkippedUser[] = [...input.skipped];
   let unchanged = 0;
+  let accessHeld = 0;
 
   for (const d of input.desired) {
     desiredIds.add(d.externalId);
@@ -57,13 +60,16 @@ export function buildPlan(input: PlanInput): Plan {
         });
       continue;
     }
-    const changes = diffAttributes(s, d);
+    // Held access keeps what the target has, so the snapshot never records a change not sent.
+    const target = input.holdAccessChanges ? { ...d, role: s.role, userType: s.userType } : d;
+    if (target !== d && (d.role !== s.role || d.userType !== s.userType)) accessHeld += 1;
+    const changes = diffAttributes(s, target);
     if (s.active && !d.active) {
       operations.push({ ...base, kind: 'deactivate', targetId: s.targetId, previous: s, why: 'disabled-in-directory' });
     } else if (!s.active && d.active) {
-      operations.push({ ...base, kind: 'reactivate', targetId: s.targetId, desired: d, changes });
+      operations.push({ ...base, kind: 'reactivate', targetId: s.targetId, desired: target, changes });
     } else if (d.active && changes.length > 0) {
-      operations.push({ ...base, kind: 'update', targetId: s.targetId, desired: d, changes });
+      operations.push({ ...base, kind: 'update', targetId: s.targetId, desired: target, changes });
     } else {
       unchanged += 1;
     }
@@ -88,6 +94,9 @@ export function buildPlan(input: PlanInput): Plan {
       previous: s,
       why: 'left-scope',
     });
+  }
+  if (accessHeld > 0) {
+    held.push(`${accessHeld} role or user type change(s) were not sent: ${input.absenceUntrusted.join('; ')}`);
   }
   if (heldCount > 0) {
     held.push(`${heldCount} user(s) absent from this read were not deactivated: ${input.absenceUntrusted.join('; ')}`);

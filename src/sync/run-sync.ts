@@ -5,8 +5,9 @@ import type { Plan } from '../model/plan';
 import type { SkippedUser } from '../model/skip';
 import { buildPlan } from '../plan/build-plan';
 import { buildDesiredState } from '../rules/desired';
-import { DirectoryClient } from '../directory/client';
-import { readDirectory, type DirectoryRead } from '../directory/read';
+import type { ScopeProblem } from '../directory/read';
+import { readConfiguredDirectory } from '../directory/session';
+import type { VendorKind } from '../directory/vendor';
 import { openStateDb, type StateDb } from '../state/db';
 import { Journal } from '../state/journal';
 import { RunStore, type RunMode, type RunOutcome } from '../state/runs';
@@ -30,6 +31,9 @@ export interface SyncReport {
   readonly counts: Record<string, number>;
   readonly directory: {
     readonly server: string;
+    readonly vendor: VendorKind;
+    /** Bases and groups not read completely: deactivations and role changes were held. */
+    readonly problems: readonly ScopeProblem[];
     readonly entriesRead: number;
     readonly inScope: number;
     readonly groupSizes: Record<string, number>;
@@ -44,24 +48,6 @@ export class RunFailedError extends DirsyncError {
   constructor(runId: string, cause: unknown) {
     super(errorCode(cause), errorMessage(cause), { runId }, { cause });
     this.runId = runId;
-  }
-}
-
-async function read(loaded: LoadedConfig): Promise<{ read: DirectoryRead; server: string }> {
-  const dir = loaded.config.directory;
-  const client = await DirectoryClient.connect({
-    urls: Array.isArray(dir.url) ? dir.url : [dir.url],
-    bindDn: dir.bindDn,
-    bindPassword: loaded.bindPassword,
-    caFile: dir.tls.caFile,
-    startTls: dir.tls.startTls,
-    allowInsecure: dir.allowInsecure,
-    timeoutMs: dir.timeoutMs,
-  });
-  try {
-    return { read: await readDirectory(client, dir), server: client.url };
-  } finally {
-    await client.close();
   }
 }
 
@@ -94,29 +80,38 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
   const logger = options.logger.child({ runId });
   try {
     logger.info('run started', { mode: options.mode, config: loaded.file });
-    const { read: directoryRead, server } = await read(loaded);
-    logger.info('directory read', { server, entries: directoryRead.entriesRead, inScope: directoryRead.users.length });
+    const { read: directoryRead, server, settings } = await readConfiguredDirectory(config.directory, loaded.bindPassword);
+    logger.info('directory read', {
+      server,
+      vendor: directoryRead.vendor,
+      entries: directoryRead.entriesRead,
+      inScope: directoryRead.users.length,
+    });
+    for (const p of directoryRead.problems)
+      logger.error('directory scope not read completely', { scope: p.scope, reason: p.reason });
 
     const desired = buildDesiredState(directoryRead.users, {
-      usernameTemplate: config.directory.attributes.username,
+      usernameTemplate: settings.usernameTemplate,
       attributes: config.directory.attributes,
       groups: config.directory.groups,
       foldAccents: config.rules.foldAccents,
       usernameCase: config.rules.usernameCase,
     });
     const snapshot = new SnapshotStore(db);
-    const absenceUntrusted =
-      desired.entriesWithoutId > 0
-        ? [
-            `${desired.entriesWithoutId} in-scope entr(y/ies) have no ${config.directory.users.idAttribute}, so absence cannot be told from a changed id`,
-          ]
-        : [];
+    const absenceUntrusted = directoryRead.problems.map((p) => `${p.scope} could not be read (${p.reason})`);
+    if (desired.entriesWithoutId > 0) {
+      absenceUntrusted.push(
+        `${desired.entriesWithoutId} in-scope entr(y/ies) have no ${settings.idAttribute}, so absence cannot be told from a changed id`,
+      );
+    }
     const plan = buildPlan({
       desired: desired.users,
       skipped: desired.skipped,
       held: desired.held,
       snapshot: snapshot.all(),
       absenceUntrusted,
+      // A missing group may be the one that gave a user their role: do not downgrade anyone.
+      holdAccessChanges: directoryRead.problems.length > 0,
     });
     for (const s of plan.skipped) logger.warn('user skipped', { dn: s.dn, reason: s.reason, detail: s.message });
     for (const h of plan.held) logger.warn('deactivations held', { detail: h });
@@ -137,8 +132,9 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       consolidation: consolidation.length,
       entriesRead: directoryRead.entriesRead,
       inScope: directoryRead.users.length,
+      directoryProblems: directoryRead.problems.length,
     };
-    const outcome = failed > 0 || consolidation.length > 0 ? 'partial' : 'success';
+    const outcome = failed > 0 || consolidation.length > 0 || directoryRead.problems.length > 0 ? 'partial' : 'success';
     runs.finish(runId, outcome, counts);
     logger.info('run finished', { outcome, ...counts });
     return {
@@ -151,6 +147,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       counts,
       directory: {
         server,
+        vendor: directoryRead.vendor,
+        problems: directoryRead.problems,
         entriesRead: directoryRead.entriesRead,
         inScope: directoryRead.users.length,
         groupSizes: directoryRead.groupSizes,

@@ -117,7 +117,7 @@ describe('directory failures (exit 3, nothing sent)', () => {
     expect(JSON.parse(res.stdout).directory.server).toBe(OPENLDAP.ldapsUrl);
   });
 
-  it('a missing mapped group aborts the run: nobody is deactivated', async () => {
+  it('a missing mapped group holds every deactivation and role change (exit 3)', async () => {
     const ok = await runCli(['sync', '--json', '--config', config()]);
     expect(ok.code).toBe(0);
     const active = (await scim.users()).filter((u) => u.active).length;
@@ -135,14 +135,16 @@ describe('directory failures (exit 3, nothing sent)', () => {
       }),
     ]);
     expect(res.code).toBe(3);
-    expect(res.stderr).toContain(`mapped group ${fx.group('no-such-group')} does not exist`);
+    expect(res.stdout).toContain(`Not read completely: group ${fx.group('no-such-group')}: the group does not exist`);
+    expect(res.stdout).toMatch(/Held: \d+ user\(s\) absent from this read were not deactivated/);
+    expect(res.stdout).toMatch(/Held: 2 role or user type change\(s\) were not sent/);
     const after = await scim.stats();
     expect(after.mutating).toBe(before.mutating);
     expect((await scim.users()).filter((u) => u.active).length).toBe(active);
 
     const status = await runCli(['status', '--json', '--config', config()]);
     const runs = (JSON.parse(status.stdout) as { runs: { outcome: string; message: string | null }[] }).runs;
-    expect(runs[0]).toMatchObject({ outcome: 'failed', message: expect.stringContaining('no-such-group') });
+    expect(runs[0]).toMatchObject({ outcome: 'partial' });
   });
 });
 

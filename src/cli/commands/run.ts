@@ -14,6 +14,7 @@ async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: Ru
   const report = await runSync(loaded, { mode, logger });
   if (options.json) process.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
   else process.stdout.write(`${reportText(report, process.stdout.columns ?? 100)}\n`);
+  if (report.directory.problems.length > 0) return EXIT.directory;
   return report.outcome === 'success' ? EXIT.ok : EXIT.partial;
 }
 

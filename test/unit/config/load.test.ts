@@ -32,9 +32,10 @@ describe('config validation', () => {
   it('accepts a minimal config and fills the defaults', () => {
     const config = parseConfig(valid(), '/etc/dirsync');
     expect(config.directory.pageSize).toBe(500);
-    expect(config.directory.attributes.username).toBe('{uid}');
     expect(config.state.path).toBe('/etc/dirsync/dirsync-state.db');
-    expect(config.directory.nestedGroups).toBe(false);
+    // Left unset: the vendor decides (see settings.test.ts).
+    expect(config.directory.attributes.username).toBeUndefined();
+    expect(config.directory.nestedGroups).toBeUndefined();
   });
 
   it('names the path of a missing setting', () => {

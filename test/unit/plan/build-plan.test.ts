@@ -81,3 +81,18 @@ describe('buildPlan', () => {
     expect(a.operations.map((o) => o.kind)).toEqual(['create', 'create', 'create', 'update', 'deactivate']);
   });
 });
+
+describe('buildPlan with an incomplete read', () => {
+  it('holds role and user type changes, keeps the target values in the operation, still sends other changes', () => {
+    const before = desiredUser('alice.smith');
+    const now = desiredUser('alice.smith', { role: 'Viewer', userType: 'Viewer', email: 'alice@example.org' });
+    const plan = buildPlan(
+      input({ desired: [now], snapshot: [snapshotOf(before)], absenceUntrusted: ['group X failed'], holdAccessChanges: true }),
+    );
+    expect(plan.operations).toHaveLength(1);
+    const op = plan.operations[0];
+    expect(op?.kind === 'update' && op.changes.map((c) => c.field)).toEqual(['email']);
+    expect(op?.kind === 'update' && [op.desired.role, op.desired.userType]).toEqual(['Publisher', 'Creator']);
+    expect(plan.held).toEqual([expect.stringMatching(/^1 role or user type change\(s\) were not sent: group X failed/)]);
+  });
+});

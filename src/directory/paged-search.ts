@@ -1,0 +1,79 @@
+import {
+  FilterParser,
+  MessageResponseStatus,
+  PagedResultsControl,
+  SearchRequest,
+  StatusCodeParser,
+  type Client,
+  type Entry,
+  type SearchResponse,
+} from 'ldapts';
+import { DirectoryError } from '../errors/codes';
+
+/**
+ * ldapts' own paging cannot be trusted for completeness: it swallows SizeLimitExceeded when a
+ * sizeLimit is set, and stops at an empty page even when the server sent a cookie (AD does
+ * send empty pages). This loop sends each page itself and ends only on an empty cookie; any
+ * status other than success throws. It needs three ldapts internals, checked at first use,
+ * so a library upgrade that moves them fails loudly instead of reading half a directory.
+ */
+interface LdaptsInternals {
+  _ensureConnected(): Promise<void>;
+  _nextMessageId(): number;
+  _send(message: SearchRequest): Promise<SearchResponse | undefined>;
+}
+
+function internals(client: Client): LdaptsInternals {
+  const c = client as unknown as Partial<LdaptsInternals>;
+  if (typeof c._ensureConnected !== 'function' || typeof c._nextMessageId !== 'function' || typeof c._send !== 'function') {
+    throw new DirectoryError('INTERNAL', 'this version of ldapts lacks the internals dirsync pages with; pin ldapts 8');
+  }
+  return c as LdaptsInternals;
+}
+
+export interface PageSpec {
+  readonly base: string;
+  readonly scope: 'base' | 'one' | 'sub';
+  readonly filter: string;
+  readonly attributes: readonly string[];
+  readonly binaryAttributes: readonly string[];
+  readonly pageSize: number;
+}
+
+export interface Page {
+  readonly entries: Entry[];
+  /** Search continuation references: normal in AD subtree searches, not a sign of an incomplete read. */
+  readonly references: string[];
+}
+
+export async function* pagedSearch(client: Client, spec: PageSpec): AsyncGenerator<Page> {
+  const ldap = internals(client);
+  await ldap._ensureConnected();
+  const control = new PagedResultsControl({ value: { size: spec.pageSize } });
+  const request = new SearchRequest({
+    messageId: -1,
+    baseDN: spec.base,
+    scope: spec.scope,
+    filter: FilterParser.parseString(spec.filter),
+    attributes: [...spec.attributes],
+    explicitBufferAttributes: [...spec.binaryAttributes],
+    returnAttributeValues: true,
+    sizeLimit: 0,
+    timeLimit: 0,
+    controls: [control],
+  });
+  for (;;) {
+    request.messageId = ldap._nextMessageId();
+    const response = await ldap._send(request);
+    if (!response) throw new DirectoryError('DIRECTORY_SEARCH', `no answer to the search of ${spec.base}`);
+    if (response.status !== MessageResponseStatus.Success) throw StatusCodeParser.parse(response);
+    yield {
+      entries: response.searchEntries.map((e) => e.toObject([...spec.attributes], [...spec.binaryAttributes])),
+      references: response.searchReferences.flatMap((r) => r.uris),
+    };
+    const answer = response.controls?.find((c): c is PagedResultsControl => c instanceof PagedResultsControl);
+    const cookie = answer?.value?.cookie;
+    if (!cookie || cookie.length === 0) return;
+    control.value = { size: spec.pageSize, cookie };
+  }
+}
