@@ -33,9 +33,10 @@ export async function readRangedMembers(client: EntryReader, groupDn: string, at
     const match = RANGE_KEY.exec(key);
     const got = entry.attributes[key] ?? [];
     values.push(...got);
-    if (!match || match[2] === '*') return values;
+    // Samba answers an empty window (an empty group) with the ranged name and no values.
+    if (!match || match[2] === '*' || got.length === 0) return values;
     const end = Number(match[2]);
-    if (end < start || got.length === 0) {
+    if (end < start) {
       throw new DirectoryError(
         'DIRECTORY_SEARCH',
         `group ${groupDn}: the server answered range ${key} to a request from ${start}`,

@@ -46,6 +46,28 @@ export interface Page {
   readonly references: string[];
 }
 
+/** RFC 4511 result codes a search can end with, by name, so admins can look them up. */
+const RESULT_NAMES: Record<number, string> = {
+  1: 'operationsError',
+  2: 'protocolError',
+  3: 'timeLimitExceeded',
+  4: 'sizeLimitExceeded',
+  10: 'referral',
+  11: 'adminLimitExceeded',
+  12: 'unavailableCriticalExtension',
+  32: 'noSuchObject',
+  34: 'invalidDNSyntax',
+  50: 'insufficientAccessRights',
+  51: 'busy',
+  52: 'unavailable',
+  53: 'unwillingToPerform',
+  80: 'other',
+};
+
+function resultName(status: number): string {
+  return RESULT_NAMES[status] ?? 'an error';
+}
+
 export async function* pagedSearch(client: Client, spec: PageSpec): AsyncGenerator<Page> {
   const ldap = internals(client);
   await ldap._ensureConnected();
@@ -66,7 +88,15 @@ export async function* pagedSearch(client: Client, spec: PageSpec): AsyncGenerat
     request.messageId = ldap._nextMessageId();
     const response = await ldap._send(request);
     if (!response) throw new DirectoryError('DIRECTORY_SEARCH', `no answer to the search of ${spec.base}`);
-    if (response.status !== MessageResponseStatus.Success) throw StatusCodeParser.parse(response);
+    if (response.status !== MessageResponseStatus.Success) {
+      const detail = response.errorMessage ? `: ${response.errorMessage.trim()}` : '';
+      throw new DirectoryError(
+        'DIRECTORY_SEARCH',
+        `the server answered ${resultName(response.status)} (${response.status}) to the search of ${spec.base}${detail}`,
+        { base: spec.base, status: response.status },
+        { cause: StatusCodeParser.parse(response) },
+      );
+    }
     yield {
       entries: response.searchEntries.map((e) => e.toObject([...spec.attributes], [...spec.binaryAttributes])),
       references: response.searchReferences.flatMap((r) => r.uris),

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { OPENLDAP, REPO_ROOT, SCIM_TOKEN } from './env';
+import { OPENLDAP, REPO_ROOT, SAMBA, SCIM_TOKEN } from './env';
 
 export interface CliResult {
   code: number;
@@ -68,3 +68,30 @@ export function openldapConfig(o: OpenldapConfigOptions): Record<string, unknown
     state: { path: o.statePath ?? 'state.db' },
   };
 }
+
+export interface SambaConfigOptions {
+  readonly baseDns: readonly string[];
+  readonly scimUrl: string;
+  readonly groups: readonly Record<string, unknown>[];
+  readonly extraDirectory?: Record<string, unknown>;
+  readonly statePath?: string;
+}
+
+/** A config for the Samba DC that leaves every AD-specific setting to vendor detection. */
+export function sambaConfig(o: SambaConfigOptions): Record<string, unknown> {
+  return {
+    directory: {
+      url: SAMBA.ldapsUrl,
+      bindDn: SAMBA.adminUpn,
+      bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
+      tls: { caFile: SAMBA.caFile },
+      users: { baseDns: [...o.baseDns] },
+      groups: o.groups,
+      ...o.extraDirectory,
+    },
+    target: { url: o.scimUrl, token: '${env:DIRSYNC_SCIM_TOKEN}' },
+    state: { path: o.statePath ?? 'state.db' },
+  };
+}
+
+export const SAMBA_ENV = { DIRSYNC_BIND_PASSWORD: SAMBA.adminPassword, DIRSYNC_SCIM_TOKEN: SCIM_TOKEN };

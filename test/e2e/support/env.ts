@@ -14,3 +14,14 @@ export const OPENLDAP = {
 } as const;
 
 export const SCIM_TOKEN = 'e2e-scim-token-3f9a';
+
+export const SAMBA = {
+  ldapUrl: 'ldap://127.0.0.1:389',
+  ldapsUrl: 'ldaps://127.0.0.1:636',
+  baseDn: 'DC=example,DC=test',
+  testsOu: 'OU=dirsync-tests,DC=example,DC=test',
+  adminUpn: 'Administrator@EXAMPLE.TEST',
+  adminPassword: 'Passw0rd!Passw0rd',
+  caFile: path.join(RUN_DIR, 'samba/tls/cert.pem'),
+  samLdb: path.join(RUN_DIR, 'samba/private/sam.ldb'),
+} as const;

@@ -39,6 +39,11 @@ describe('readRangedMembers', () => {
     expect(requests[1]).toBe('member;range=1000-2499');
   });
 
+  it('reads an empty window answered with the ranged name and no values (Samba) as the end', async () => {
+    const empty: EntryReader = { readEntry: async () => ({ dn: 'cn=g', attributes: { 'member;range=0-1499': [] }, binary: {} }) };
+    expect(await readRangedMembers(empty, 'cn=g', 'member')).toEqual([]);
+  });
+
   it('reads an empty group and a group of exactly one window', async () => {
     expect(await readRangedMembers(rangedServer(0, 1500, []), 'cn=g', 'member')).toEqual([]);
     expect(await readRangedMembers(rangedServer(RANGE_STEP, 1500, []), 'cn=g', 'member')).toHaveLength(RANGE_STEP);
@@ -46,7 +51,7 @@ describe('readRangedMembers', () => {
 
   it('fails on a range answer that does not move forward', async () => {
     const stuck: EntryReader = {
-      readEntry: async () => ({ dn: 'cn=g', attributes: { 'member;range=0-0': [] }, binary: {} }),
+      readEntry: async () => ({ dn: 'cn=g', attributes: { 'member;range=5-3': ['cn=a'] }, binary: {} }),
     };
     await expect(readRangedMembers(stuck, 'cn=g', 'member')).rejects.toThrow(/answered range/);
   });
