@@ -17,7 +17,12 @@ export function load(options: GlobalOptions): LoadedConfig {
 }
 
 /** Logs go to stderr, so stdout carries only the command's output (a table or --json). */
-export function cliLogger(options: GlobalOptions, configured: LogLevel = 'info'): Logger {
-  const level: LogLevel = options.verbose ? 'debug' : options.quiet ? 'error' : configured;
-  return createLogger({ level });
+export function cliLogger(
+  options: GlobalOptions,
+  configured: LogLevel = 'info',
+  file?: { dir: string; keepDays: number },
+): Logger {
+  const level: LogLevel = options.verbose ? 'debug' : configured;
+  // --quiet quiets the console only: the log file keeps the configured level.
+  return createLogger({ level, silent: false, file, ...(options.quiet ? { consoleLevel: 'error' as const } : {}) });
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, errorMessage } from '../errors/codes';
+import { registerApplyCommand } from './commands/apply';
 import { registerRunCommands } from './commands/run';
 import { registerStatusCommand } from './commands/status';
 import { registerValidateCommand } from './commands/validate';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerValidateCommand(program, run);
   registerRunCommands(program, run);
+  registerApplyCommand(program, run);
   registerStatusCommand(program, run);
   return program;
 }

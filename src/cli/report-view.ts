@@ -1,6 +1,16 @@
+import type { Logger } from '../log/logger';
+import { pruneReports, writeReport, type ReportDocument } from '../report/files';
 import type { Operation } from '../model/plan';
 import type { SyncReport } from '../sync/run-sync';
 import { describeOperation, table } from './format';
+
+/** A sync or plan report, or a frozen plan's apply (which reads no directory). */
+export type RunReport = Omit<SyncReport, 'directory'> & { readonly directory?: SyncReport['directory'] };
+
+/** Sync and apply send; plan only shows. */
+function sends(report: RunReport): boolean {
+  return report.mode !== 'plan';
+}
 
 function operationJson(op: Operation): Record<string, unknown> {
   const base = { kind: op.kind, externalId: op.externalId, userName: op.userName, dn: op.dn };
@@ -16,8 +26,9 @@ function operationJson(op: Operation): Record<string, unknown> {
 }
 
 /** The machine-readable form of a run, stable for scripts. */
-export function reportJson(report: SyncReport): Record<string, unknown> {
+export function reportJson(report: RunReport): Record<string, unknown> {
   const outcomes = new Map(report.results.map((r) => [r.operation, r.outcome]));
+  const stopped = new Set(report.guard.stopped);
   return {
     runId: report.runId,
     mode: report.mode,
@@ -35,31 +46,54 @@ export function reportJson(report: SyncReport): Record<string, unknown> {
               ...(outcome.status === 'failed' ? { error: outcome.error, code: outcome.code } : {}),
               ...(outcome.status === 'consolidation' ? { error: outcome.message } : {}),
             }
-          : {}),
+          : stopped.has(op)
+            ? { status: sends(report) ? 'stopped-by-guard' : 'would-be-stopped-by-guard' }
+            : {}),
       };
     }),
     skipped: report.skipped,
     held: report.plan.held,
+    guard: report.guard.checks,
+    resumed: report.resumed,
+    snapshot: report.snapshot,
   };
 }
 
-export function reportText(report: SyncReport, width: number): string {
+export function reportText(report: RunReport, width: number): string {
   const parts: string[] = [];
   const outcomes = new Map(report.results.map((r) => [r.operation, r.outcome]));
+  const stopped = new Set(report.guard.stopped);
+  const r = report.resumed;
+  if (r.operations > 0) {
+    parts.push(
+      `Resumed first: ${r.operations} unfinished operation(s) of interrupted run(s) ${r.runs.join(', ') || '(earlier runs)'}: ` +
+        `${r.done} done, ${r.failed} failed, ${r.consolidation} need consolidation.`,
+      '',
+    );
+  }
   const ops = report.plan.operations;
   if (ops.length > 0) {
     const rows = ops.map((op) => {
       const outcome = outcomes.get(op);
-      const status = !outcome ? '' : outcome.status === 'done' ? 'ok' : outcome.status === 'failed' ? 'FAILED' : 'CONSOLIDATE';
+      const status = !outcome
+        ? stopped.has(op)
+          ? 'STOPPED'
+          : ''
+        : outcome.status === 'done'
+          ? 'ok'
+          : outcome.status === 'failed'
+            ? 'FAILED'
+            : 'CONSOLIDATE';
       const detail =
         outcome && outcome.status !== 'done'
           ? outcome.status === 'failed'
             ? outcome.error
             : outcome.message
           : describeOperation(op);
-      return report.mode === 'sync' ? [op.kind, op.userName, status, detail] : [op.kind, op.userName, detail];
+      if (!sends(report)) return [op.kind, op.userName, stopped.has(op) ? `${detail} (guard: would be stopped)` : detail];
+      return [op.kind, op.userName, status, detail];
     });
-    const headers = report.mode === 'sync' ? ['ACTION', 'USERNAME', 'RESULT', 'DETAILS'] : ['ACTION', 'USERNAME', 'DETAILS'];
+    const headers = sends(report) ? ['ACTION', 'USERNAME', 'RESULT', 'DETAILS'] : ['ACTION', 'USERNAME', 'DETAILS'];
     parts.push(table(headers, rows, width));
   } else {
     parts.push('No changes: the target matches the directory.');
@@ -69,16 +103,32 @@ export function reportText(report: SyncReport, width: number): string {
     parts.push('', `Skipped users (${report.skipped.length}):`);
     for (const s of report.skipped) parts.push(`  ${s.dn}`, `      ${s.reason}: ${s.message}`);
   }
-  for (const p of report.directory.problems) parts.push('', `Not read completely: ${p.scope}: ${p.reason}`);
+  for (const p of report.directory?.problems ?? []) parts.push('', `Not read completely: ${p.scope}: ${p.reason}`);
   for (const h of report.plan.held) parts.push('', `Held: ${h}`);
+  for (const g of report.guard.checks.filter((c) => c.exceeded)) {
+    const head = g.released
+      ? 'Guard released'
+      : sends(report)
+        ? 'STOPPED by the mass-change guard'
+        : 'The mass-change guard would stop this';
+    parts.push('', `${head}: ${g.message}`);
+  }
   const c = report.counts;
   const verb = report.mode === 'plan' ? 'would' : 'did';
   parts.push(
     '',
     `Run ${report.runId} (${report.mode}, ${report.outcome}): ${verb} create ${c.create ?? 0}, update ${c.update ?? 0}, ` +
-      `reactivate ${c.reactivate ?? 0}, deactivate ${c.deactivate ?? 0}; unchanged ${c.unchanged ?? 0}, skipped ${report.skipped.length}` +
-      (report.mode === 'sync' ? `, failed ${c.failed ?? 0}` : '') +
-      `. Read ${report.directory.entriesRead} entries, ${report.directory.inScope} in scope.`,
+      `reactivate ${c.reactivate ?? 0}, deactivate ${(c.deactivate ?? 0) - (sends(report) ? report.guard.stopped.length : 0)}; unchanged ${c.unchanged ?? 0}, skipped ${report.skipped.length}` +
+      (sends(report) ? `, failed ${c.failed ?? 0}` : '') +
+      (report.guard.stopped.length > 0 ? `, stopped by the guard ${report.guard.stopped.length}` : '') +
+      (report.directory ? `. Read ${report.directory.entriesRead} entries, ${report.directory.inScope} in scope.` : '.'),
   );
   return parts.join('\n');
+}
+
+/** Every run leaves its report in reports.dir (JSON and CSV); old ones are pruned. */
+export function saveReport(settings: { dir: string; keepDays: number }, doc: Record<string, unknown>, logger: Logger): void {
+  const files = writeReport(settings.dir, doc as ReportDocument);
+  const pruned = pruneReports(settings.dir, settings.keepDays);
+  logger.info('report written', { json: files.json, csv: files.csv, pruned });
 }

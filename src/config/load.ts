@@ -53,6 +53,8 @@ export function parseConfig(raw: unknown, baseDir: string, file = '(inline)'): C
     },
     target: { ...config.target, caFile: config.target.caFile && abs(config.target.caFile) },
     state: { path: abs(config.state.path) },
+    reports: { ...config.reports, dir: abs(config.reports.dir) },
+    logging: { ...config.logging, file: config.logging.file && { ...config.logging.file, dir: abs(config.logging.file.dir) } },
   };
 }
 

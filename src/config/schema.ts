@@ -106,8 +106,36 @@ export const TargetConfig = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
   /** Requests in flight at once. */
   concurrency: z.number().int().min(1).max(64).default(4),
+  /** Client-side rate limit: request starts are spaced 1/requestsPerSecond apart. Unset: no limit. */
+  rateLimit: z.strictObject({ requestsPerSecond: z.number().positive().max(10_000) }).optional(),
+  /** Retries of 429, 5xx and timeouts: exponential backoff with full jitter, never below Retry-After. */
+  retry: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(20).default(5),
+      baseDelayMs: z.number().int().min(0).max(60_000).default(250),
+      maxDelayMs: z.number().int().min(0).max(600_000).default(30_000),
+    })
+    .default({ maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 30_000 }),
 });
 export type TargetConfig = z.infer<typeof TargetConfig>;
+
+/**
+ * Mass-change guard. A run that would deactivate more than `maxCount` users, or more than
+ * `maxPercent` % of the active users dirsync manages, sends none of those deactivations until
+ * an admin approves (`dirsync sync --approve`, or a frozen plan). The percentage never stops a
+ * single deactivation; `maxCount: 0` makes every deactivation wait for approval.
+ */
+const GuardLimits = z.strictObject({
+  maxCount: z.number().int().min(0).default(10),
+  maxPercent: z.number().min(0).max(100).default(5),
+});
+
+export const GuardConfig = z
+  .strictObject({
+    deactivations: GuardLimits.default({ maxCount: 10, maxPercent: 5 }),
+  })
+  .default({ deactivations: { maxCount: 10, maxPercent: 5 } });
+export type GuardConfig = z.infer<typeof GuardConfig>;
 
 export const StateConfig = z
   .strictObject({
@@ -119,15 +147,124 @@ export const StateConfig = z
 export const LoggingConfig = z
   .strictObject({
     level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    /** JSON-lines log files, one per day (dirsync-YYYY-MM-DD.log). Unset: console only. */
+    file: z
+      .strictObject({
+        dir: z.string().min(1),
+        /** Days of log files kept; older ones are deleted. */
+        keepDays: z.number().int().min(1).max(3650).default(30),
+      })
+      .optional(),
   })
   .default({ level: 'info' });
+
+export const ReportsConfig = z
+  .strictObject({
+    /** Every sync, plan and apply writes <run id>.json and <run id>.csv here. Relative: from the config file. */
+    dir: z.string().min(1).default('reports'),
+    /** Days of reports kept; older ones are deleted after each run. */
+    keepDays: z.number().int().min(1).max(3650).default(90),
+  })
+  .default({ dir: 'reports', keepDays: 90 });
+
+export const DaemonConfig = z
+  .strictObject({
+    /** node-cron expression of the delta syncs (and of the first full sync when none was made yet). */
+    schedule: z.string().min(1).default('*/30 * * * *'),
+    /** node-cron expression of the full syncs, which also catch what deltas cannot see (deletions, moves out of scope). */
+    fullSchedule: z.string().min(1).default('15 2 * * *'),
+    /** Time zone of both schedules (IANA name); unset: the machine's. */
+    timezone: z.string().min(1).optional(),
+    /** Staging (standby) server: read and plan on schedule, never send anything. */
+    staging: z.boolean().default(false),
+  })
+  .default({ schedule: '*/30 * * * *', fullSchedule: '15 2 * * *', staging: false });
+
+/** Optional HTTP listener of the daemon: GET /healthz and GET /metrics (Prometheus). */
+export const HealthConfig = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Loopback by default; another address exposes run counts to whoever can reach it. */
+    host: z.string().trim().min(1).default('127.0.0.1'),
+    /** 0 picks a free port (tests). 9464 is the port Prometheus exporters of this kind commonly use. */
+    port: z.number().int().min(0).max(65_535).default(9464),
+    /** /healthz answers "stale" (503) when no run finished for this long; set ~3x the schedule's interval. */
+    maxAgeSeconds: z.number().int().min(60).default(7200),
+  })
+  .default({ enabled: false, host: '127.0.0.1', port: 9464, maxAgeSeconds: 7200 });
+export type HealthConfig = z.infer<typeof HealthConfig>;
+
+/** RFC 9110 token: what a header name may be. */
+const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { message: 'must be an HTTP header name' });
+/** Header names whose value is a credential: these must be secret references, like the other secrets. */
+const SECRET_HEADER = /auth|token|secret|key|signature|password|cookie/i;
+
+export const WebhookConfig = z.strictObject({
+  /** https URL, or a secret reference to one (chat webhook URLs carry their token in the path). */
+  url: z.union([SecretRef, z.url({ protocol: /^https?$/, message: 'must be an http(s) URL or a secret reference' })]),
+  /** Extra request headers: a secret reference (resolved at start-up) or a plain value. */
+  headers: z
+    .record(HeaderName, z.string().min(1))
+    .superRefine((headers, ctx) => {
+      for (const [name, value] of Object.entries(headers)) {
+        if (SECRET_HEADER.test(name) && !SecretRef.safeParse(value).success) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'must be a reference, ${env:NAME} or file:/path/to/secret, never the secret itself',
+          });
+        }
+      }
+    })
+    .optional(),
+  /** Allow plain http to a host other than loopback. Never in production. */
+  allowInsecure: z.boolean().default(false),
+});
+export type WebhookConfig = z.infer<typeof WebhookConfig>;
+
+export const EmailConfig = z
+  .strictObject({
+    /** SMTP server. */
+    host: z.string().trim().min(1),
+    port: z.number().int().min(1).max(65_535).default(587),
+    /** true: TLS from the first byte (port 465). false: STARTTLS when offered, required when a password is sent. */
+    secure: z.boolean().default(false),
+    user: z.string().min(1).optional(),
+    password: SecretRef.optional(),
+    from: z.string().trim().min(1),
+    to: z.array(z.email()).min(1),
+  })
+  .refine((e) => e.password === undefined || e.user !== undefined, {
+    message: 'a password needs a user',
+    path: ['user'],
+  });
+export type EmailConfig = z.infer<typeof EmailConfig>;
+
+/**
+ * Notifications of the daemon: a failed run, a guard stop, directory problems, a license
+ * shortfall. The same kind of incident notifies at most once per `minIntervalMinutes` while it
+ * lasts; a successful run after an incident sends one "resolved".
+ */
+export const NotificationsConfig = z
+  .strictObject({
+    webhook: WebhookConfig.optional(),
+    email: EmailConfig.optional(),
+    minIntervalMinutes: z.number().int().min(1).max(40_320).default(240),
+  })
+  .default({ minIntervalMinutes: 240 });
+export type NotificationsConfig = z.infer<typeof NotificationsConfig>;
 
 export const Config = z.strictObject({
   $schema: z.string().optional(),
   directory: DirectoryConfig,
   rules: RulesConfig,
   target: TargetConfig,
+  guard: GuardConfig,
   state: StateConfig,
   logging: LoggingConfig,
+  reports: ReportsConfig,
+  daemon: DaemonConfig,
+  health: HealthConfig,
+  notifications: NotificationsConfig,
 });
 export type Config = z.infer<typeof Config>;

@@ -40,8 +40,12 @@ export async function expandNested(
       }
       if (seenGroups.has(dn)) continue;
       const entry = await read(raw);
-      // A member outside the user bases or filter is simply out of scope.
-      if (!entry?.isGroup) continue;
+      if (!entry) continue;
+      // Not a group: a member; the caller keeps it only if it is a user in scope.
+      if (!entry.isGroup) {
+        members.add(dn);
+        continue;
+      }
       seenGroups.add(dn);
       if (depth > options.maxDepth) {
         throw new DirectoryError(

@@ -29,6 +29,10 @@ export interface DirectoryRead {
   readonly problems: readonly ScopeProblem[];
   /** Search continuation references seen and tolerated. */
   readonly references: number;
+  /** Newest change attribute value seen (plain LDAP: where the next delta starts). */
+  readonly newestChange?: string;
+  /** Entries each base returned (an empty base where users were is an incomplete read). */
+  readonly entriesPerBase: Record<string, number>;
 }
 
 /** Every attribute the rules need, so one search brings all of it. */
@@ -41,6 +45,7 @@ export function userAttributes(s: DirectorySettings): string[] {
     s.attributes.displayName,
     ...templateAttributes(s.usernameTemplate),
     ...s.vendor.disabledAttributes(s.lockAttribute),
+    s.vendor.changeAttribute,
   ]);
   return [...names];
 }
@@ -70,18 +75,26 @@ async function searchUserDns(client: DirectoryClient, s: DirectorySettings, filt
  * `member` otherwise, plus users whose primary group it is (primaryGroupID is not in `member`).
  * Plain LDAP: `member`, expanded client-side when nested.
  */
-async function groupMembers(
+export async function readGroupEntry(client: DirectoryClient, s: DirectorySettings, dn: string): Promise<ReadEntry> {
+  const attributes = [
+    'objectClass',
+    s.vendor.changeAttribute,
+    ...(s.vendor.kind === 'activedirectory' ? ['primaryGroupToken'] : []),
+  ];
+  const entry = await client.readEntry(dn, attributes);
+  if (!entry) throw new Error('the group does not exist');
+  if (!isGroupEntry(entry.attributes['objectclass'] ?? [])) throw new Error('the entry is not a group');
+  return entry;
+}
+
+export async function groupMembers(
   client: DirectoryClient,
   s: DirectorySettings,
   group: { dn: string; nested: boolean },
   isKnownUser: (dn: string) => boolean,
+  groupEntry?: ReadEntry,
 ): Promise<Set<string>> {
-  const entry = await client.readEntry(
-    group.dn,
-    s.vendor.kind === 'activedirectory' ? ['objectClass', 'primaryGroupToken'] : ['objectClass'],
-  );
-  if (!entry) throw new Error('the group does not exist');
-  if (!isGroupEntry(entry.attributes['objectclass'] ?? [])) throw new Error('the entry is not a group');
+  const entry = groupEntry ?? (await readGroupEntry(client, s, group.dn));
 
   let members: Set<string>;
   if (group.nested && s.vendor.inChain) {
@@ -110,7 +123,11 @@ export async function readDirectory(client: DirectoryClient, s: DirectorySetting
   const usersByDn = new Map<string, ReadEntry>();
   const attributes = userAttributes(s);
   let entriesRead = 0;
+  const changeKey = s.vendor.changeAttribute.toLowerCase();
+  let newest: string | undefined;
+  const entriesPerBase: Record<string, number> = {};
   for (const base of s.baseDns) {
+    const before = entriesRead;
     try {
       for await (const page of client.searchPages({
         base,
@@ -123,8 +140,10 @@ export async function readDirectory(client: DirectoryClient, s: DirectorySetting
         for (const entry of page) {
           entriesRead += 1;
           usersByDn.set(normalizeDn(entry.dn), entry);
+          newest = laterOf(newest, entry.attributes[changeKey]?.[0]);
         }
       }
+      entriesPerBase[base] = entriesRead - before;
     } catch (err) {
       problems.push({ scope: `users under ${base}`, reason: errorMessage(err) });
     }
@@ -135,7 +154,9 @@ export async function readDirectory(client: DirectoryClient, s: DirectorySetting
   for (const group of s.groups) {
     let members: Set<string>;
     try {
-      members = await groupMembers(client, s, group, (dn) => usersByDn.has(dn));
+      const entry = await readGroupEntry(client, s, group.dn);
+      newest = laterOf(newest, entry.attributes[changeKey]?.[0]);
+      members = await groupMembers(client, s, group, (dn) => usersByDn.has(dn), entry);
     } catch (err) {
       problems.push({ scope: `group ${group.dn}`, reason: errorMessage(err) });
       continue;
@@ -163,5 +184,22 @@ export async function readDirectory(client: DirectoryClient, s: DirectorySetting
     });
   }
   users.sort((a, b) => (a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0));
-  return { vendor: s.vendor.kind, users, entriesRead, groupSizes, problems, references: client.referencesSeen };
+  return {
+    vendor: s.vendor.kind,
+    users,
+    entriesRead,
+    groupSizes,
+    problems,
+    references: client.referencesSeen,
+    newestChange: newest,
+    entriesPerBase,
+  };
+}
+
+/** Change values compare as integers (uSN) or as strings of one shape (generalized time). */
+export function laterOf(a: string | undefined, b: string | undefined): string | undefined {
+  if (!b) return a;
+  if (!a) return b;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(b) > BigInt(a) ? b : a;
+  return b > a ? b : a;
 }

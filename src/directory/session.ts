@@ -1,20 +1,46 @@
 import type { Secret } from '../config/secret';
 import type { DirectoryConfig } from '../config/schema';
+import type { ChangeMark } from '../state/scope';
+import { DirectoryError, DirsyncError, errorMessage } from '../errors/codes';
 import { DirectoryClient } from './client';
+import { readDelta, type DeltaInput, type DeltaRead } from './delta';
 import { readDirectory, type DirectoryRead } from './read';
 import { resolveSettings, type DirectorySettings } from './settings';
 import type { RootDseInfo } from './vendor';
 
-export interface ConfiguredRead {
-  readonly read: DirectoryRead;
+interface ReadCommon {
   /** The URL that answered (failover tries them in order). */
   readonly server: string;
   readonly rootDse: RootDseInfo;
   readonly settings: DirectorySettings;
 }
 
-/** Connect (with failover), identify the vendor, read the mapped groups' users, disconnect. */
-export async function readConfiguredDirectory(config: DirectoryConfig, bindPassword: Secret): Promise<ConfiguredRead> {
+export type ConfiguredRead =
+  | (ReadCommon & {
+      readonly kind: 'full';
+      readonly read: DirectoryRead;
+      /** Where a delta can start from after this read; undefined when the server gives none. */
+      readonly mark: ChangeMark | undefined;
+      /** Why a requested delta became a full read. */
+      readonly fallback?: string;
+    })
+  | (ReadCommon & { readonly kind: 'delta'; readonly delta: DeltaRead });
+
+/** Identifies the server whose change counter a mark belongs to. AD uSNs are per DC. */
+function serverIdOf(rootDse: RootDseInfo, url: string): string {
+  if (rootDse.kind === 'activedirectory') return `ad:${rootDse.dsServiceName ?? rootDse.dnsHostName ?? url}`;
+  return `ldap:${url}`;
+}
+
+/**
+ * Connect (with failover), identify the vendor, read, disconnect. A delta is read only when
+ * there is a mark from the same server; otherwise the read is full and says why.
+ */
+export async function readConfiguredDirectory(
+  config: DirectoryConfig,
+  bindPassword: Secret,
+  delta?: DeltaInput,
+): Promise<ConfiguredRead> {
   const client = await DirectoryClient.connect({
     urls: Array.isArray(config.url) ? config.url : [config.url],
     bindDn: config.bindDn,
@@ -25,11 +51,50 @@ export async function readConfiguredDirectory(config: DirectoryConfig, bindPassw
     timeoutMs: config.timeoutMs,
   });
   try {
-    const rootDse = await client.rootDse();
-    const settings = resolveSettings(config, config.type === 'auto' ? rootDse.kind : config.type);
-    const read = await readDirectory(client, settings);
-    return { read, server: client.url, rootDse, settings };
+    return await readWith(client, config, delta);
+  } catch (err) {
+    // A connection cut mid-read surfaces as a socket error: still a directory failure (exit 3).
+    if (err instanceof DirsyncError) throw err;
+    throw new DirectoryError(
+      'DIRECTORY_SEARCH',
+      `reading ${client.url} failed: ${errorMessage(err)}`,
+      { url: client.url },
+      { cause: err },
+    );
   } finally {
     await client.close();
   }
+}
+
+async function readWith(
+  client: DirectoryClient,
+  config: DirectoryConfig,
+  delta: DeltaInput | undefined,
+): Promise<ConfiguredRead> {
+  // Read before anything else: changes made while we read are then above the mark.
+  const rootDse = await client.rootDse();
+  const settings = resolveSettings(config, config.type === 'auto' ? rootDse.kind : config.type);
+  const serverId = serverIdOf(rootDse, client.url);
+  const usn = rootDse.highestCommittedUsn;
+  const common = { server: client.url, rootDse, settings };
+  let fallback: string | undefined;
+  if (delta) {
+    if (delta.mark.serverId !== serverId) {
+      fallback = `the last full sync read ${delta.mark.serverId}, this server is ${serverId}: change marks are per server`;
+    } else if (settings.vendor.kind === 'activedirectory' && !usn) {
+      fallback = 'the server did not give its highestCommittedUSN';
+    } else {
+      const next: ChangeMark = { serverId, mark: usn ?? delta.mark.mark };
+      return { ...common, kind: 'delta', delta: await readDelta(client, settings, delta, next) };
+    }
+  }
+  const read = await readDirectory(client, settings);
+  const markValue = settings.vendor.kind === 'activedirectory' ? usn : read.newestChange;
+  return {
+    ...common,
+    kind: 'full',
+    read,
+    mark: markValue ? { serverId, mark: markValue } : undefined,
+    ...(fallback ? { fallback } : {}),
+  };
 }

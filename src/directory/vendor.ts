@@ -1,4 +1,5 @@
 import type { ReadEntry } from './client';
+import { escapeFilterValue } from './dn';
 
 export type VendorKind = 'activedirectory' | 'openldap' | 'ldap';
 
@@ -15,6 +16,8 @@ export interface RootDseInfo {
   readonly defaultNamingContext?: string;
   readonly dnsHostName?: string;
   readonly highestCommittedUsn?: string;
+  /** AD: the DN of the DC's NTDS Settings object; identifies the DC whose uSNs we count. */
+  readonly dsServiceName?: string;
 }
 
 export const ROOT_DSE_ATTRIBUTES = [
@@ -25,6 +28,7 @@ export const ROOT_DSE_ATTRIBUTES = [
   'defaultNamingContext',
   'dnsHostName',
   'highestCommittedUSN',
+  'dsServiceName',
 ] as const;
 
 export function classifyRootDse(entry: ReadEntry | undefined): RootDseInfo {
@@ -44,6 +48,7 @@ export function classifyRootDse(entry: ReadEntry | undefined): RootDseInfo {
     defaultNamingContext: first('defaultNamingContext'),
     dnsHostName: first('dnsHostName'),
     highestCommittedUsn: first('highestCommittedUSN'),
+    dsServiceName: first('dsServiceName'),
   };
 }
 
@@ -64,6 +69,12 @@ export interface Vendor {
   readonly disabledAttributes: (lockAttribute?: string) => readonly string[];
   readonly isDisabled: (entry: ReadEntry, lockAttribute?: string) => boolean;
   readonly decodeId: (entry: ReadEntry, idAttribute: string) => string;
+  /** The attribute that moves forward when an entry changes (for delta syncs). */
+  readonly changeAttribute: 'uSNChanged' | 'entryCSN' | 'modifyTimestamp';
+  /** Filter for entries changed at or after a mark; marks compare as the attribute does. */
+  readonly changedSince: (mark: string) => string;
+  /** Whether `value` (the change attribute of an entry) is at or after `mark`. */
+  readonly changedAtOrAfter: (value: string, mark: string) => boolean;
 }
 
 /**
@@ -110,6 +121,30 @@ const activeDirectory: Vendor = {
     const bytes = entry.binary[key]?.[0];
     return bytes ? formatGuid(bytes) : textId(entry, idAttribute);
   },
+  changeAttribute: 'uSNChanged',
+  // The mark is the highestCommittedUSN seen before the last read: what changed after is above it.
+  changedSince: (mark) => `(uSNChanged>=${BigInt(mark) + 1n})`,
+  changedAtOrAfter: (value, mark) => /^\d+$/.test(value) && BigInt(value) > BigInt(mark),
+};
+
+type ChangeTracking = Pick<Vendor, 'changeAttribute' | 'changedSince' | 'changedAtOrAfter'>;
+
+/**
+ * OpenLDAP's entryCSN has microsecond resolution and an ordering rule, so "strictly after the
+ * newest change seen" can be asked exactly: a change made during the last read is never missed
+ * and nothing already read is read again.
+ */
+const entryCsnTracking: ChangeTracking = {
+  changeAttribute: 'entryCSN',
+  changedSince: (mark) => `(&(entryCSN>=${escapeFilterValue(mark)})(!(entryCSN=${escapeFilterValue(mark)})))`,
+  changedAtOrAfter: (value, mark) => value > mark,
+};
+
+/** Other servers: generalized time has one-second resolution, so >= re-reads the last second (harmless). */
+const modifyTimestampTracking: ChangeTracking = {
+  changeAttribute: 'modifyTimestamp',
+  changedSince: (mark) => `(modifyTimestamp>=${escapeFilterValue(mark)})`,
+  changedAtOrAfter: (value, mark) => value >= mark,
 };
 
 const plainLdap = (kind: 'openldap' | 'ldap'): Vendor => ({
@@ -124,6 +159,7 @@ const plainLdap = (kind: 'openldap' | 'ldap'): Vendor => ({
   disabledAttributes: (lock) => (lock ? [lock] : []),
   isDisabled: lockedByAttribute,
   decodeId: textId,
+  ...(kind === 'openldap' ? entryCsnTracking : modifyTimestampTracking),
 });
 
 export function vendorFor(kind: VendorKind): Vendor {

@@ -17,9 +17,20 @@ export type ErrorCode =
   | 'TARGET_RESPONSE'
   | 'TARGET_CONFLICT'
   | 'TARGET_INSECURE'
+  | 'TARGET_PRECONDITION'
   | 'STATE_OPEN'
   | 'STATE_SCHEMA'
   | 'RUN_IN_PROGRESS'
+  | 'RUN_STOPPED'
+  | 'PLAN_INVALID'
+  | 'PLAN_STALE'
+  | 'HEALTH_LISTEN'
+  | 'NOTIFY_WEBHOOK'
+  | 'NOTIFY_EMAIL'
+  | 'SERVICE_INVALID'
+  | 'SERVICE_WRITE'
+  | 'SERVICE_MANAGER_UNAVAILABLE'
+  | 'SERVICE_COMMAND'
   | 'INTERNAL';
 
 export class DirsyncError extends Error {
@@ -72,6 +83,15 @@ export class TargetError extends DirsyncError {
 
 export class StateError extends DirsyncError {
   override readonly name = 'StateError';
+}
+
+/** A frozen plan file that cannot be applied: unreadable, edited, for another target, or stale. */
+export class PlanFileError extends DirsyncError {
+  override readonly name = 'PlanFileError';
+
+  constructor(code: 'PLAN_INVALID' | 'PLAN_STALE', message: string, details: Record<string, unknown> = {}) {
+    super(code, message, details);
+  }
 }
 
 export function errorMessage(err: unknown): string {

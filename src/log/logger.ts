@@ -1,4 +1,5 @@
 import winston from 'winston';
+import DailyRotateFile from 'winston-daily-rotate-file';
 
 export type Logger = winston.Logger;
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -28,6 +29,10 @@ export interface LoggerOptions {
   /** Write to stderr so that stdout stays clean for --json output. */
   readonly stream?: NodeJS.WritableStream;
   readonly silent?: boolean;
+  /** A stricter level for the console only (e.g. --quiet), the file keeps `level`. */
+  readonly consoleLevel?: LogLevel;
+  /** Also write JSON lines to a file per day in `dir`, keeping `keepDays` days. */
+  readonly file?: { readonly dir: string; readonly keepDays: number };
 }
 
 const human = winston.format.printf((info) => {
@@ -40,10 +45,31 @@ const human = winston.format.printf((info) => {
 });
 
 export function createLogger(options: LoggerOptions): Logger {
+  const transports: winston.transport[] = [
+    new winston.transports.Stream({
+      stream: options.stream ?? process.stderr,
+      format: options.json ? winston.format.json() : human,
+      silent: options.silent ?? false,
+      ...(options.consoleLevel ? { level: options.consoleLevel } : {}),
+    }),
+  ];
+  if (options.file) {
+    transports.push(
+      new DailyRotateFile({
+        dirname: options.file.dir,
+        filename: 'dirsync-%DATE%.log',
+        datePattern: 'YYYY-MM-DD',
+        maxFiles: `${options.file.keepDays}d`,
+        // Logs name users and DNs: owner-only, like the state database and the reports.
+        options: { flags: 'a', mode: 0o600 },
+        auditFile: `${options.file.dir}/.dirsync-log-audit.json`,
+        format: winston.format.json(),
+      }),
+    );
+  }
   return winston.createLogger({
     level: options.level,
-    silent: options.silent ?? false,
-    format: winston.format.combine(redact(), winston.format.timestamp(), options.json ? winston.format.json() : human),
-    transports: [new winston.transports.Stream({ stream: options.stream ?? process.stderr })],
+    format: winston.format.combine(redact(), winston.format.timestamp()),
+    transports,
   });
 }

@@ -29,6 +29,8 @@ export interface DesiredState {
   readonly held: ReadonlySet<string>;
   /** In-scope entries without a stable id: while any exist, no absence can be trusted. */
   readonly entriesWithoutId: number;
+  /** In-scope entries sharing their stable id with another: the id attribute is not unique. */
+  readonly entriesWithDuplicateId: number;
 }
 
 function first(attrs: Readonly<Record<string, readonly string[]>>, name: string): string {
@@ -47,6 +49,9 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
   const held = new Set<string>();
   const candidates: DesiredUser[] = [];
   let entriesWithoutId = 0;
+  let entriesWithDuplicateId = 0;
+  const dnsById = new Map<string, string[]>();
+  for (const e of entries) if (e.externalId) dnsById.set(e.externalId, [...(dnsById.get(e.externalId) ?? []), e.dn]);
 
   const skip = (user: DirectoryUser, reason: SkippedUser['reason'], message: string): void => {
     skipped.push({ dn: user.dn, externalId: user.externalId || undefined, reason, message });
@@ -57,6 +62,13 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
     if (!user.externalId) {
       entriesWithoutId += 1;
       skip(user, 'ID_MISSING', 'the entry has no stable id attribute, so it cannot be tracked');
+      continue;
+    }
+    const sameId = dnsById.get(user.externalId) ?? [];
+    if (sameId.length > 1) {
+      entriesWithDuplicateId += 1;
+      const others = sameId.filter((dn) => dn !== user.dn).join('; ');
+      skip(user, 'ID_DUPLICATE', `its stable id ${user.externalId} is also the id of ${others}: the id attribute is not unique`);
       continue;
     }
     const access = mapAccess(user.groups, options.groups);
@@ -99,7 +111,7 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
 
   const users = dropCollisions(candidates, skip, entries);
   users.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-  return { users, skipped, held, entriesWithoutId };
+  return { users, skipped, held, entriesWithoutId, entriesWithDuplicateId };
 }
 
 /**

@@ -47,6 +47,29 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (run_id, seq)
    ) STRICT;
    CREATE INDEX journal_status ON journal(status);`,
+  // 2: the lease that keeps two applying runs apart, and which run re-drove a dead run's entry.
+  `CREATE TABLE lease (
+     name         TEXT PRIMARY KEY,
+     owner        TEXT NOT NULL,
+     host         TEXT NOT NULL,
+     pid          INTEGER NOT NULL,
+     acquired_at  TEXT NOT NULL,
+     expires_at   TEXT NOT NULL
+   ) STRICT;
+   ALTER TABLE journal ADD COLUMN resumed_by TEXT;`,
+  // 3: what delta syncs start from: the last complete read's scope and the server's change mark.
+  `CREATE TABLE directory_scope (
+     external_id  TEXT PRIMARY KEY,
+     dn           TEXT NOT NULL,
+     groups       TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX directory_scope_dn ON directory_scope(dn);
+   CREATE TABLE directory_mark (
+     id           INTEGER PRIMARY KEY CHECK (id = 1),
+     server_id    TEXT NOT NULL,
+     mark         TEXT NOT NULL,
+     updated_at   TEXT NOT NULL
+   ) STRICT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -82,6 +105,9 @@ export function openStateDb(file: string): StateDb {
     throw new StateError('STATE_OPEN', `cannot open state database ${file}: ${errorMessage(err)}`, { file });
   }
   db.pragma('journal_mode = WAL');
+  // NORMAL: in WAL mode a commit survives a crashed process, not always a power cut. That is
+  // enough for the per-operation completions (a lost one is re-driven, idempotently); the
+  // journal entries written before sending are forced to disk (Journal.record).
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');

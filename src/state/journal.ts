@@ -5,6 +5,24 @@ import type { SnapshotStore } from './snapshot';
 
 export type JournalStatus = 'pending' | 'done' | 'failed';
 
+/** A journal entry that was written but never settled: its run died while sending it. */
+export interface PendingEntry {
+  readonly runId: string;
+  readonly seq: number;
+  readonly kind: string;
+  readonly externalId: string;
+  /** The operation as it was journalled (JSON); parsed by the resumer, which may find it unreadable. */
+  readonly operation: string;
+}
+
+interface PendingRow {
+  run_id: string;
+  seq: number;
+  kind: string;
+  external_id: string;
+  operation: string;
+}
+
 /**
  * The outbox (invariant 2): every operation is written here before it is sent, and marked
  * done in the same transaction that records the target's answer in the snapshot.
@@ -24,27 +42,50 @@ export class Journal {
        VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
     );
     const now = new Date().toISOString();
-    this.#db.transaction(() => {
-      operations.forEach((op, seq) => insert.run(runId, seq, op.kind, op.externalId, JSON.stringify(op), now));
-    })();
+    // Sent right after: these entries must survive even a power cut (invariant 2), so this one
+    // commit per run is made with a full sync.
+    this.#db.pragma('synchronous = FULL');
+    try {
+      this.#db.transaction(() => {
+        operations.forEach((op, seq) => insert.run(runId, seq, op.kind, op.externalId, JSON.stringify(op), now));
+      })();
+    } finally {
+      this.#db.pragma('synchronous = NORMAL');
+    }
   }
 
-  /** The target confirmed: snapshot and journal change together or not at all. */
-  complete(runId: string, seq: number, confirmed: SnapshotUser): void {
+  /**
+   * The target confirmed: snapshot and journal change together or not at all. `resumedBy` names
+   * the run that re-drove an entry its own run left pending.
+   */
+  complete(runId: string, seq: number, confirmed: SnapshotUser, resumedBy?: string): void {
     this.#db.transaction(() => {
       this.#snapshot.put(confirmed);
-      this.#mark(runId, seq, 'done');
+      this.#mark(runId, seq, 'done', undefined, resumedBy);
     })();
   }
 
-  fail(runId: string, seq: number, error: string): void {
-    this.#mark(runId, seq, 'failed', error);
+  fail(runId: string, seq: number, error: string, resumedBy?: string): void {
+    this.#mark(runId, seq, 'failed', error, resumedBy);
   }
 
-  #mark(runId: string, seq: number, status: Exclude<JournalStatus, 'pending'>, error?: string): void {
+  #mark(runId: string, seq: number, status: Exclude<JournalStatus, 'pending'>, error?: string, resumedBy?: string): void {
     this.#db
-      .prepare('UPDATE journal SET status = ?, error = ?, updated_at = ? WHERE run_id = ? AND seq = ?')
-      .run(status, error ?? null, new Date().toISOString(), runId, seq);
+      .prepare(
+        'UPDATE journal SET status = ?, error = ?, updated_at = ?, resumed_by = coalesce(?, resumed_by) WHERE run_id = ? AND seq = ?',
+      )
+      .run(status, error ?? null, new Date().toISOString(), resumedBy ?? null, runId, seq);
+  }
+
+  /** Entries never settled, oldest run first, in the order they were planned. */
+  pending(): PendingEntry[] {
+    return this.#db
+      .prepare<[], PendingRow>(
+        `SELECT j.run_id, j.seq, j.kind, j.external_id, j.operation FROM journal j JOIN runs r ON r.id = j.run_id
+         WHERE j.status = 'pending' ORDER BY r.started_at, j.run_id, j.seq`,
+      )
+      .all()
+      .map((r) => ({ runId: r.run_id, seq: r.seq, kind: r.kind, externalId: r.external_id, operation: r.operation }));
   }
 
   pendingCount(): number {

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { StateDb } from './db';
 
-export type RunMode = 'plan' | 'sync';
-export type RunOutcome = 'running' | 'success' | 'partial' | 'failed';
+export type RunMode = 'plan' | 'sync' | 'apply';
+/**
+ * stopped: the mass-change guard held deactivations back, the rest was applied.
+ * interrupted: the process died while running; a later run resumed its journal.
+ */
+export type RunOutcome = 'running' | 'success' | 'partial' | 'failed' | 'stopped' | 'interrupted';
 
 export interface RunRecord {
   readonly id: string;
@@ -55,6 +59,25 @@ export class RunStore {
     this.#db
       .prepare(`UPDATE runs SET finished_at = ?, outcome = ?, counts = ?, message = ? WHERE id = ?`)
       .run(new Date().toISOString(), outcome, JSON.stringify(counts), message ?? null, id);
+  }
+
+  /**
+   * Runs that send changes and are still marked running, other than `exceptId`. Called by the
+   * lease holder: no other such run can be alive, so these died (kill -9, power cut).
+   */
+  deadApplyingRuns(exceptId: string): string[] {
+    return this.#db
+      .prepare<[string], { id: string }>(
+        `SELECT id FROM runs WHERE outcome = 'running' AND mode IN ('sync', 'apply') AND id <> ? ORDER BY started_at, id`,
+      )
+      .all(exceptId)
+      .map((r) => r.id);
+  }
+
+  markInterrupted(id: string, message: string): void {
+    this.#db
+      .prepare(`UPDATE runs SET finished_at = ?, outcome = 'interrupted', message = ? WHERE id = ? AND outcome = 'running'`)
+      .run(new Date().toISOString(), message, id);
   }
 
   recent(limit: number): RunRecord[] {

@@ -1,17 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DirsyncError, TargetError, errorMessage } from '../errors/codes';
 import type { Logger } from '../log/logger';
 import type { CreateOperation, DeactivateOperation, Operation, UpdateOperation } from '../model/plan';
 import type { SkippedUser } from '../model/skip';
 import type { DesiredUser, SnapshotUser } from '../model/user-state';
-import type { Journal } from '../state/journal';
-import type { ScimClient } from '../target/scim-client';
-import type { ScimUser } from '../target/scim-types';
-import { toPatchOperations, toScimUser } from '../target/user-resource';
 import { MANAGED_FIELDS } from '../model/user-state';
+import type { Journal } from '../state/journal';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../target/retry';
+import type { UserTarget } from '../target/scim-client';
+import type { PatchOperation, ScimUser } from '../target/scim-types';
+import { toPatchOperations, toScimUser } from '../target/user-resource';
+import { decideAdoption, type AdoptionDecision } from './adoption';
+import { runPool } from './pool';
 
 export type OperationOutcome =
   | { readonly status: 'done'; readonly targetId: string; readonly confirmed: SnapshotUser; readonly adopted?: boolean }
-  | { readonly status: 'failed'; readonly error: string; readonly code: string }
+  | {
+      readonly status: 'failed';
+      /** Names the operation and the user, for reports. */
+      readonly error: string;
+      /** The target's (or the transport's) own words. */
+      readonly detail: string;
+      readonly code: string;
+      /** The target's state is unknown (no answer, 5xx, 429) or the failure is not this user's (401). */
+      readonly unsettled: boolean;
+    }
   | { readonly status: 'consolidation'; readonly message: string };
 
 export interface OperationResult {
@@ -21,11 +34,21 @@ export interface OperationResult {
 
 export interface ApplyContext {
   readonly runId: string;
-  readonly client: ScimClient;
+  readonly client: UserTarget;
   readonly journal: Journal;
   readonly logger: Logger;
   readonly concurrency: number;
   readonly now?: () => Date;
+  /** The target advertised ETag support: every PATCH carries If-Match with the version just read. */
+  readonly etag?: boolean;
+  /** Attempts at a create whose answer never came, each after looking the account up. */
+  readonly retry?: RetryPolicy;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Asked before each operation: a reason to send nothing more (the lease was lost, the daemon
+   * is stopping). What was not sent stays pending in the journal.
+   */
+  readonly stopReason?: () => string | undefined;
 }
 
 export interface ApplyResult {
@@ -33,6 +56,9 @@ export interface ApplyResult {
   /** Users the target holds under another identity: never overwritten (DOMAIN.md consolidation). */
   readonly consolidation: readonly SkippedUser[];
 }
+
+/** How often a PATCH is re-read and re-sent after 412 Precondition Failed. */
+const PRECONDITION_ATTEMPTS = 3;
 
 function confirmed(user: DesiredUser, targetId: string, now: Date): SnapshotUser {
   return {
@@ -51,75 +77,135 @@ function confirmed(user: DesiredUser, targetId: string, now: Date): SnapshotUser
   };
 }
 
-/** Every managed field, for adopting an account whose current values we do not know. */
-function fullReplace(user: DesiredUser): ReturnType<typeof toPatchOperations> {
-  return toPatchOperations(
-    MANAGED_FIELDS.map((field) => ({ field, from: '', to: user[field] })),
-    user,
-  );
+/** Every managed field plus the link, for adopting an account whose current values we do not know. */
+function adoptionPatch(user: DesiredUser): PatchOperation[] {
+  return [
+    { op: 'replace', path: 'externalId', value: user.externalId },
+    ...toPatchOperations(
+      MANAGED_FIELDS.map((field) => ({ field, from: '', to: user[field] })),
+      user,
+    ),
+  ];
 }
 
 function clock(ctx: ApplyContext): Date {
   return ctx.now ? ctx.now() : new Date();
 }
 
+/** No answer, a server error or a body we could not read: the create may or may not have happened. */
 function isAmbiguous(err: unknown): boolean {
-  // No answer, or a server error: the create may or may not have happened.
-  return err instanceof TargetError && (err.status === undefined || err.status >= 500);
+  if (!(err instanceof TargetError)) return false;
+  return err.status === undefined || err.status >= 500 || err.code === 'TARGET_RESPONSE';
 }
 
-async function adopt(ctx: ApplyContext, op: CreateOperation, existing: ScimUser): Promise<OperationOutcome> {
-  await ctx.client.patchUser(existing.id, fullReplace(op.desired));
-  ctx.logger.info('adopted existing target account with the same externalId', { dn: op.dn, targetId: existing.id });
-  return { status: 'done', targetId: existing.id, confirmed: confirmed(op.desired, existing.id, clock(ctx)), adopted: true };
+function isUnsettled(err: unknown): boolean {
+  if (!(err instanceof TargetError)) return false;
+  return err.status === undefined || err.status >= 500 || err.status === 429 || err.code === 'TARGET_AUTH';
+}
+
+/** PATCH, with If-Match where the target supports ETags; a 412 means re-read and re-send. */
+async function patch(ctx: ApplyContext, id: string, ops: readonly PatchOperation[]): Promise<void> {
+  if (!ctx.etag) {
+    await ctx.client.patchUser(id, ops);
+    return;
+  }
+  for (let attempt = 1; ; attempt += 1) {
+    const current = await ctx.client.getUserVersioned(id);
+    if (!current) throw new TargetError('TARGET_HTTP', `account ${id} no longer exists on the target`, 404);
+    try {
+      await ctx.client.patchUser(id, ops, current.version);
+      return;
+    } catch (err) {
+      if (!(err instanceof TargetError && err.code === 'TARGET_PRECONDITION') || attempt >= PRECONDITION_ATTEMPTS) throw err;
+      ctx.logger.debug('account changed between read and write; reading it again', { targetId: id });
+    }
+  }
+}
+
+async function adopt(ctx: ApplyContext, op: CreateOperation, account: ScimUser, why: string): Promise<OperationOutcome> {
+  await patch(ctx, account.id, adoptionPatch(op.desired));
+  ctx.logger.info('adopted existing target account', { dn: op.dn, userName: op.userName, targetId: account.id, why });
+  return { status: 'done', targetId: account.id, confirmed: confirmed(op.desired, account.id, clock(ctx)), adopted: true };
+}
+
+async function lookUp(ctx: ApplyContext, op: CreateOperation): Promise<AdoptionDecision> {
+  const byExternalId = await ctx.client.findUsers('externalId', op.externalId);
+  if (byExternalId.length > 0) return decideAdoption(op, { byExternalId, byUserName: [], byEmail: [] });
+  const byUserName = await ctx.client.findUsers('userName', op.userName);
+  const byEmail = await ctx.client.findUsersByEmail(op.desired.email);
+  return decideAdoption(op, { byExternalId, byUserName, byEmail });
+}
+
+async function settle(ctx: ApplyContext, op: CreateOperation, decision: AdoptionDecision): Promise<OperationOutcome | undefined> {
+  switch (decision.kind) {
+    case 'adopt':
+      return adopt(ctx, op, decision.account, decision.why);
+    case 'consolidate':
+      return { status: 'consolidation', message: decision.message };
+    case 'none':
+      return undefined;
+  }
 }
 
 /**
- * Creates, never twice (invariant 3). A 409 or an answer that never came is followed by a
- * lookup: the same externalId is our account and is adopted; an account that only shares the
- * userName belongs to someone else and is reported for consolidation, never taken over.
+ * Creates, never twice (invariant 3). `lookFirst` (resuming a dead run's create) asks the
+ * target before sending. A 409 is settled by the adoption rule (adoption.ts). An answer that
+ * never came is followed by a lookup by externalId: found means it landed; not found means a
+ * new attempt is safe, after a backoff.
  */
-async function applyCreate(ctx: ApplyContext, op: CreateOperation): Promise<OperationOutcome> {
-  try {
-    const created = await ctx.client.createUser(toScimUser(op.desired));
-    return { status: 'done', targetId: created.id, confirmed: confirmed(op.desired, created.id, clock(ctx)) };
-  } catch (err) {
-    const conflict = err instanceof TargetError && err.status === 409;
-    if (!conflict && !isAmbiguous(err)) throw err;
-    const [sameId] = await ctx.client.findUsers('externalId', op.externalId);
-    if (sameId) return adopt(ctx, op, sameId);
-    if (!conflict) {
-      // Nothing there: the first attempt did not land, so one more create is safe.
+async function applyCreate(ctx: ApplyContext, op: CreateOperation, lookFirst: boolean): Promise<OperationOutcome> {
+  if (lookFirst) {
+    const existing = await settle(ctx, op, await lookUp(ctx, op));
+    if (existing) return existing;
+  }
+  const policy = ctx.retry ?? DEFAULT_RETRY;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
       const created = await ctx.client.createUser(toScimUser(op.desired));
       return { status: 'done', targetId: created.id, confirmed: confirmed(op.desired, created.id, clock(ctx)) };
+    } catch (err) {
+      if (err instanceof TargetError && err.status === 409) {
+        return (
+          (await settle(ctx, op, await lookUp(ctx, op))) ?? {
+            status: 'consolidation',
+            message: `the target refused the create as a conflict (${errorMessage(err)}) but shows no account with this userName, email or externalId: the holder may be outside the organisation; it needs consolidation`,
+          }
+        );
+      }
+      if (!isAmbiguous(err)) throw err;
+      const sameId = await ctx.client.findUsers('externalId', op.externalId);
+      const landed = await settle(ctx, op, decideAdoption(op, { byExternalId: sameId, byUserName: [], byEmail: [] }));
+      if (landed) return landed;
+      if (attempt >= policy.maxAttempts) throw err;
+      ctx.logger.debug('create got no usable answer and did not land; sending it again', { dn: op.dn, attempt });
+      await (ctx.sleep ?? sleep)(backoffDelay(attempt, policy, undefined));
     }
-    const [sameName] = await ctx.client.findUsers('userName', op.userName);
-    const holder = sameName ? `account ${sameName.id} (externalId ${sameName.externalId ?? 'none'})` : 'an account we cannot see';
-    return {
-      status: 'consolidation',
-      message: `the target already has ${holder} with userName "${op.userName}" or the same email; it is not linked to this directory user, so it needs consolidation`,
-    };
   }
 }
 
 async function applyUpdate(ctx: ApplyContext, op: UpdateOperation): Promise<OperationOutcome> {
   const ops = toPatchOperations(op.changes, op.desired);
   if (op.kind === 'reactivate') ops.push({ op: 'replace', path: 'active', value: true });
-  await ctx.client.patchUser(op.targetId, ops);
+  await patch(ctx, op.targetId, ops);
   return { status: 'done', targetId: op.targetId, confirmed: confirmed(op.desired, op.targetId, clock(ctx)) };
 }
 
 async function applyDeactivate(ctx: ApplyContext, op: DeactivateOperation): Promise<OperationOutcome> {
-  await ctx.client.patchUser(op.targetId, [{ op: 'replace', path: 'active', value: false }]);
+  await patch(ctx, op.targetId, [{ op: 'replace', path: 'active', value: false }]);
   const deactivated = { ...op.previous, active: false, updatedAt: clock(ctx).toISOString() };
   return { status: 'done', targetId: op.targetId, confirmed: deactivated };
 }
 
-async function applyOne(ctx: ApplyContext, op: Operation): Promise<OperationOutcome> {
+/** One operation; every failure becomes an outcome naming the operation and the user, never a throw. */
+export async function applyOperation(
+  ctx: ApplyContext,
+  op: Operation,
+  options: { lookFirst?: boolean } = {},
+): Promise<OperationOutcome> {
   try {
     switch (op.kind) {
       case 'create':
-        return await applyCreate(ctx, op);
+        return await applyCreate(ctx, op, options.lookFirst ?? false);
       case 'update':
       case 'reactivate':
         return await applyUpdate(ctx, op);
@@ -128,8 +214,61 @@ async function applyOne(ctx: ApplyContext, op: Operation): Promise<OperationOutc
     }
   } catch (err) {
     const code = err instanceof DirsyncError ? err.code : 'INTERNAL';
-    return { status: 'failed', error: errorMessage(err), code };
+    const detail = errorMessage(err);
+    return { status: 'failed', error: `${op.kind} of ${op.userName}: ${detail}`, detail, code, unsettled: isUnsettled(err) };
   }
+}
+
+/** Journal and log one outcome. `resumedBy` is set when a run settles another (dead) run's entry. */
+export function recordOutcome(
+  ctx: ApplyContext,
+  entry: { readonly runId: string; readonly seq: number },
+  op: Operation,
+  outcome: OperationOutcome,
+  resumedBy?: string,
+): void {
+  switch (outcome.status) {
+    case 'done':
+      ctx.journal.complete(entry.runId, entry.seq, outcome.confirmed, resumedBy);
+      ctx.logger.debug('operation done', { kind: op.kind, dn: op.dn, targetId: outcome.targetId });
+      break;
+    case 'failed':
+      ctx.journal.fail(entry.runId, entry.seq, outcome.error, resumedBy);
+      ctx.logger.error('operation failed', {
+        kind: op.kind,
+        dn: op.dn,
+        userName: op.userName,
+        code: outcome.code,
+        error: outcome.error,
+      });
+      break;
+    case 'consolidation':
+      ctx.journal.fail(entry.runId, entry.seq, outcome.message, resumedBy);
+      ctx.logger.warn('needs consolidation', { dn: op.dn, userName: op.userName, detail: outcome.message });
+      break;
+  }
+}
+
+export function consolidationOf(results: readonly OperationResult[]): SkippedUser[] {
+  return results.flatMap((r) =>
+    r.outcome.status === 'consolidation'
+      ? [
+          {
+            dn: r.operation.dn,
+            externalId: r.operation.externalId,
+            reason: 'NEEDS_CONSOLIDATION' as const,
+            message: r.outcome.message,
+          },
+        ]
+      : [],
+  );
+}
+
+function sharedIds(operations: readonly Operation[]): Map<string, string[]> {
+  const dns = new Map<string, string[]>();
+  for (const op of operations) dns.set(op.externalId, [...(dns.get(op.externalId) ?? []), op.dn]);
+  for (const [id, list] of dns) if (list.length < 2) dns.delete(id);
+  return dns;
 }
 
 /**
@@ -138,53 +277,49 @@ async function applyOne(ctx: ApplyContext, op: Operation): Promise<OperationOutc
  */
 export async function applyPlan(ctx: ApplyContext, operations: readonly Operation[]): Promise<ApplyResult> {
   ctx.journal.record(ctx.runId, operations);
-  const results: OperationResult[] = new Array<OperationResult>(operations.length);
-  let next = 0;
+  const results: OperationResult[] = [];
+  // Two operations for one externalId would give two accounts one identity (an id attribute
+  // that is not unique in the directory): neither is sent.
+  const shared = sharedIds(operations);
+  for (const [seq, op] of operations.entries()) {
+    const dns = shared.get(op.externalId);
+    if (!dns) continue;
+    const detail = `not sent: ${dns.length} directory entries share externalId "${op.externalId}" (${dns.join('; ')}); the id attribute must be unique`;
+    const outcome: OperationOutcome = {
+      status: 'failed',
+      error: `${op.kind} of ${op.userName}: ${detail}`,
+      detail,
+      code: 'INTERNAL',
+      unsettled: false,
+    };
+    results[seq] = { operation: op, outcome };
+    recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome);
+  }
   // A refused token fails every request alike: stop at the first instead of sending them all.
   let authFailure: string | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < operations.length && authFailure === undefined) {
-      const seq = next;
-      next += 1;
-      const op = operations[seq] as Operation;
-      const outcome = await applyOne(ctx, op);
+  const { notStarted, stopReason } = await runPool(
+    operations,
+    ctx.concurrency,
+    async (op, seq) => {
+      if (shared.has(op.externalId)) return;
+      const outcome = await applyOperation(ctx, op);
       results[seq] = { operation: op, outcome };
-      switch (outcome.status) {
-        case 'done':
-          ctx.journal.complete(ctx.runId, seq, outcome.confirmed);
-          ctx.logger.debug('operation done', { kind: op.kind, dn: op.dn, targetId: outcome.targetId });
-          break;
-        case 'failed':
-          if (outcome.code === 'TARGET_AUTH') authFailure = outcome.error;
-          ctx.journal.fail(ctx.runId, seq, outcome.error);
-          ctx.logger.error('operation failed', {
-            kind: op.kind,
-            dn: op.dn,
-            userName: op.userName,
-            code: outcome.code,
-            error: outcome.error,
-          });
-          break;
-        case 'consolidation':
-          ctx.journal.fail(ctx.runId, seq, outcome.message);
-          ctx.logger.warn('needs consolidation', { dn: op.dn, userName: op.userName, detail: outcome.message });
-          break;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ctx.concurrency, operations.length) }, worker));
+      if (outcome.status === 'failed' && outcome.code === 'TARGET_AUTH') authFailure ??= outcome.detail;
+      recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome);
+    },
+    () => (authFailure !== undefined ? 'the target refused the credentials' : ctx.stopReason?.()),
+  );
   if (authFailure !== undefined) {
-    for (let seq = next; seq < operations.length; seq += 1)
-      ctx.journal.fail(ctx.runId, seq, 'not sent: the target refused the credentials');
+    for (const seq of notStarted) ctx.journal.fail(ctx.runId, seq, `not sent: ${stopReason ?? 'stopped'}`);
     throw new TargetError('TARGET_AUTH', `the target refused the API token (target.token): ${authFailure}`, 401);
   }
-  const consolidation: SkippedUser[] = results
-    .filter((r) => r.outcome.status === 'consolidation')
-    .map((r) => ({
-      dn: r.operation.dn,
-      externalId: r.operation.externalId,
-      reason: 'NEEDS_CONSOLIDATION' as const,
-      message: r.outcome.status === 'consolidation' ? r.outcome.message : '',
-    }));
-  return { results, consolidation };
+  if (stopReason !== undefined) {
+    // Left pending on purpose: the next run that holds the lease sends them (resume).
+    throw new DirsyncError(
+      'RUN_STOPPED',
+      `stopped sending: ${stopReason}; ${notStarted.length} operation(s) not sent stay in the journal for the next run`,
+    );
+  }
+  const done = results.filter((r): r is OperationResult => r !== undefined);
+  return { results: done, consolidation: consolidationOf(done) };
 }

@@ -1,23 +1,32 @@
 import type { LoadedConfig } from '../config/load';
 import { DirsyncError, errorCode, errorMessage } from '../errors/codes';
 import type { Logger } from '../log/logger';
-import type { Plan } from '../model/plan';
+import type { Operation, Plan } from '../model/plan';
 import type { SkippedUser } from '../model/skip';
 import { buildPlan } from '../plan/build-plan';
+import { summarizeSnapshot, type SnapshotSummary } from '../plan/frozen';
+import { applyGuard, type Approval, type GuardCheck } from '../plan/guard';
 import { buildDesiredState } from '../rules/desired';
 import type { ScopeProblem } from '../directory/read';
-import { readConfiguredDirectory } from '../directory/session';
 import type { VendorKind } from '../directory/vendor';
 import { openStateDb, type StateDb } from '../state/db';
-import { Journal } from '../state/journal';
 import { RunStore, type RunMode, type RunOutcome } from '../state/runs';
 import { SnapshotStore } from '../state/snapshot';
 import { ScimClient } from '../target/scim-client';
 import { applyPlan, type OperationResult } from './apply';
+import { readDirectoryPass } from './directory-pass';
+import { NOTHING_RESUMED, type ResumeSummary } from './resume';
+import { openApplySession, type ApplySession } from './session';
 
 export interface SyncOptions {
   readonly mode: RunMode;
   readonly logger: Logger;
+  /** Releases the mass-change guard for this run (`sync --approve [N]`). */
+  readonly approval?: Approval;
+  /** Read only what changed since the last complete sync (falls back to full when it cannot). */
+  readonly delta?: boolean;
+  /** Aborted: send nothing after the operation in flight (the daemon is stopping). */
+  readonly signal?: AbortSignal;
 }
 
 export interface SyncReport {
@@ -31,6 +40,8 @@ export interface SyncReport {
   readonly counts: Record<string, number>;
   readonly directory: {
     readonly server: string;
+    /** full, or delta (only what changed since the last complete sync). */
+    readonly kind: 'full' | 'delta';
     readonly vendor: VendorKind;
     /** Bases and groups not read completely: deactivations and role changes were held. */
     readonly problems: readonly ScopeProblem[];
@@ -39,6 +50,12 @@ export interface SyncReport {
     readonly groupSizes: Record<string, number>;
   };
   readonly message?: string;
+  /** The mass-change guard: its checks, and the operations it held back (would hold, in a plan). */
+  readonly guard: { readonly checks: readonly GuardCheck[]; readonly stopped: readonly Operation[] };
+  /** Operations of interrupted runs settled before this run planned. */
+  readonly resumed: ResumeSummary;
+  /** The snapshot the plan was computed against (frozen plans carry its fingerprint). */
+  readonly snapshot: SnapshotSummary;
 }
 
 export class RunFailedError extends DirsyncError {
@@ -66,6 +83,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
           caFile: config.target.caFile,
           allowInsecure: config.target.allowInsecure,
           timeoutMs: config.target.timeoutMs,
+          retry: config.target.retry,
+          requestsPerSecond: config.target.rateLimit?.requestsPerSecond,
         })
       : undefined;
   let db: StateDb;
@@ -78,11 +97,17 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
   const runs = new RunStore(db);
   const runId = runs.start(options.mode);
   const logger = options.logger.child({ runId });
+  let session: ApplySession | undefined;
   try {
     logger.info('run started', { mode: options.mode, config: loaded.file });
-    const { read: directoryRead, server, settings } = await readConfiguredDirectory(config.directory, loaded.bindPassword);
+    // Lease, then the journals of dead runs, before anything new is planned (invariant 2).
+    if (client) session = await openApplySession({ db, runId, runs, client, target: config.target, logger });
+    const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false);
+    const { server, settings } = directoryRead;
+    if (directoryRead.fallback) logger.info('full read instead of a delta', { reason: directoryRead.fallback });
     logger.info('directory read', {
       server,
+      kind: directoryRead.kind,
       vendor: directoryRead.vendor,
       entries: directoryRead.entriesRead,
       inScope: directoryRead.users.length,
@@ -104,25 +129,44 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         `${desired.entriesWithoutId} in-scope entr(y/ies) have no ${settings.idAttribute}, so absence cannot be told from a changed id`,
       );
     }
+    if (desired.entriesWithDuplicateId > 0) {
+      absenceUntrusted.push(
+        `${desired.entriesWithDuplicateId} in-scope entries share a ${settings.idAttribute} with another, so ids cannot be trusted`,
+      );
+    }
+    const confirmedUsers = snapshot.all();
+    // A delta plans over the users it read; everyone else is unchanged by definition.
+    const affected = directoryRead.affected;
     const plan = buildPlan({
       desired: desired.users,
       skipped: desired.skipped,
       held: desired.held,
-      snapshot: snapshot.all(),
+      snapshot: affected ? confirmedUsers.filter((u) => affected.has(u.externalId)) : confirmedUsers,
       absenceUntrusted,
       // A missing group may be the one that gave a user their role: do not downgrade anyone.
       holdAccessChanges: directoryRead.problems.length > 0,
     });
     for (const s of plan.skipped) logger.warn('user skipped', { dn: s.dn, reason: s.reason, detail: s.message });
     for (const h of plan.held) logger.warn('deactivations held', { detail: h });
+    const activeManaged = confirmedUsers.filter((u) => u.active).length;
+    const guard = applyGuard(plan.operations, activeManaged, config.guard, options.approval ?? { kind: 'none' });
+    for (const c of guard.checks.filter((c) => c.exceeded)) {
+      if (c.released) logger.warn('mass-change guard released', { change: c.change, count: c.count, limit: c.limit });
+      else
+        logger.error('mass-change guard stopped changes', {
+          change: c.change,
+          count: c.count,
+          limit: c.limit,
+          detail: c.message,
+        });
+    }
 
     let results: readonly OperationResult[] = [];
     let consolidation: readonly SkippedUser[] = [];
-    if (client && plan.operations.length > 0) {
-      ({ results, consolidation } = await applyPlan(
-        { runId, client, journal: new Journal(db, snapshot), logger, concurrency: config.target.concurrency },
-        plan.operations,
-      ));
+    if (session && guard.allowed.length > 0) {
+      const { ctx } = session;
+      const stopReason = (): string | undefined => (options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.());
+      ({ results, consolidation } = await applyPlan({ ...ctx, stopReason }, guard.allowed));
     }
     const failed = results.filter((r) => r.outcome.status === 'failed').length;
     const counts: Record<string, number> = {
@@ -133,10 +177,21 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       entriesRead: directoryRead.entriesRead,
       inScope: directoryRead.users.length,
       directoryProblems: directoryRead.problems.length,
+      guardStopped: guard.stopped.length,
+      resumed: session?.resumed.operations ?? 0,
+      apiRequests: client?.stats.requests ?? 0,
+      apiRetries: client?.stats.retries ?? 0,
     };
-    const outcome = failed > 0 || consolidation.length > 0 || directoryRead.problems.length > 0 ? 'partial' : 'success';
+    const outcome: Exclude<RunOutcome, 'running'> =
+      session && guard.stopped.length > 0
+        ? 'stopped'
+        : failed > 0 || consolidation.length > 0 || directoryRead.problems.length > 0
+          ? 'partial'
+          : 'success';
+    // The next delta starts from here only if everything this one saw was applied.
+    if (session && outcome === 'success') directoryRead.commit();
     runs.finish(runId, outcome, counts);
-    logger.info('run finished', { outcome, ...counts });
+    logger.info('run finished', { outcome, kind: directoryRead.kind, ...counts });
     return {
       runId,
       mode: options.mode,
@@ -147,18 +202,23 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       counts,
       directory: {
         server,
+        kind: directoryRead.kind,
         vendor: directoryRead.vendor,
         problems: directoryRead.problems,
         entriesRead: directoryRead.entriesRead,
         inScope: directoryRead.users.length,
         groupSizes: directoryRead.groupSizes,
       },
+      guard: { checks: guard.checks, stopped: guard.stopped },
+      resumed: session?.resumed ?? NOTHING_RESUMED,
+      snapshot: summarizeSnapshot(confirmedUsers),
     };
   } catch (err) {
     runs.finish(runId, 'failed', {}, errorMessage(err));
     logger.error('run failed', { code: errorCode(err), error: errorMessage(err) });
     throw new RunFailedError(runId, err);
   } finally {
+    session?.release();
     await client?.close();
     db.close();
   }

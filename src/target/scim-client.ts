@@ -3,8 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Secret } from '../config/secret';
 import { TargetError, errorMessage } from '../errors/codes';
+import { describeBody, snippet, type RawResponse } from './response-text';
+import { RateLimiter } from './rate-limit';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry';
-import { SCIM_PATCH_SCHEMA, ScimErrorBody, ScimListResponse, ScimUser, type PatchOperation } from './scim-types';
+import { SCIM_PATCH_SCHEMA, ScimListResponse, ScimServiceProviderConfig, ScimUser, type PatchOperation } from './scim-types';
 
 export interface ScimClientSettings {
   readonly url: string;
@@ -13,6 +15,8 @@ export interface ScimClientSettings {
   readonly allowInsecure: boolean;
   readonly timeoutMs: number;
   readonly retry?: RetryPolicy;
+  /** Unset: no client-side limit (concurrency still bounds the load). */
+  readonly requestsPerSecond?: number | undefined;
 }
 
 export interface ScimCallStats {
@@ -20,21 +24,38 @@ export interface ScimCallStats {
   retries: number;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-
-interface Response {
-  readonly status: number;
-  readonly body: unknown;
-  readonly text: string;
+/** What the server's /ServiceProviderConfig says we may use. */
+export interface TargetFeatures {
+  readonly etag: boolean;
 }
 
+export interface VersionedUser {
+  readonly user: ScimUser;
+  /** The ETag (or meta.version) to send in If-Match; undefined when the server gave none. */
+  readonly version: string | undefined;
+}
+
+/** The calls the apply step makes; ScimClient is the real one, unit tests pass fakes. */
+export interface UserTarget {
+  createUser(resource: Record<string, unknown>): Promise<ScimUser>;
+  patchUser(id: string, operations: readonly PatchOperation[], ifMatch?: string): Promise<ScimUser | undefined>;
+  getUserVersioned(id: string): Promise<VersionedUser | undefined>;
+  findUsers(attribute: 'userName' | 'externalId', value: string): Promise<ScimUser[]>;
+  findUsersByEmail(email: string): Promise<ScimUser[]>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
 /** Thin SCIM 2.0 client: users by id, filter lookups, create, PATCH. Retries are its business. */
-export class ScimClient {
+export class ScimClient implements UserTarget {
   readonly #base: string;
   readonly #token: Secret;
   readonly #dispatcher: Dispatcher;
   readonly #timeoutMs: number;
   readonly #retry: RetryPolicy;
+  readonly #limiter: RateLimiter | undefined;
   readonly stats: ScimCallStats = { requests: 0, retries: 0 };
 
   constructor(settings: ScimClientSettings) {
@@ -49,6 +70,7 @@ export class ScimClient {
     this.#token = settings.token;
     this.#timeoutMs = settings.timeoutMs;
     this.#retry = settings.retry ?? DEFAULT_RETRY;
+    this.#limiter = settings.requestsPerSecond ? new RateLimiter(settings.requestsPerSecond) : undefined;
     let ca: Buffer | undefined;
     if (settings.caFile) {
       try {
@@ -65,39 +87,56 @@ export class ScimClient {
     });
   }
 
+  get retryPolicy(): RetryPolicy {
+    return this.#retry;
+  }
+
+  /**
+   * Reads /ServiceProviderConfig. Only `etag.supported: true` turns If-Match on; a server that
+   * does not answer, or answers something else, is treated as not supporting it.
+   */
+  async discover(): Promise<TargetFeatures> {
+    const res = await this.#send('GET', '/ServiceProviderConfig');
+    const parsed = ScimServiceProviderConfig.safeParse(res.body);
+    return { etag: parsed.success && parsed.data.etag?.supported === true };
+  }
+
   async createUser(resource: Record<string, unknown>): Promise<ScimUser> {
     const res = await this.#send('POST', '/Users', resource);
     return parseUser(res, 'POST /Users');
   }
 
-  async patchUser(id: string, operations: readonly PatchOperation[]): Promise<ScimUser | undefined> {
+  async patchUser(id: string, operations: readonly PatchOperation[], ifMatch?: string): Promise<ScimUser | undefined> {
     const path = `/Users/${encodeURIComponent(id)}`;
-    const res = await this.#send('PATCH', path, { schemas: [SCIM_PATCH_SCHEMA], Operations: operations });
-    // 204 No Content is a valid answer to PATCH.
+    const res = await this.#send('PATCH', path, { schemas: [SCIM_PATCH_SCHEMA], Operations: operations }, [], ifMatch);
+    // 204 No Content is a valid answer to PATCH; a 200 must carry the resource (RFC 7644 §3.5.2).
     return res.status === 204 ? undefined : parseUser(res, `PATCH ${path}`);
   }
 
   async getUser(id: string): Promise<ScimUser | undefined> {
+    return (await this.getUserVersioned(id))?.user;
+  }
+
+  async getUserVersioned(id: string): Promise<VersionedUser | undefined> {
     const path = `/Users/${encodeURIComponent(id)}`;
     const res = await this.#send('GET', path, undefined, [404]);
-    return res.status === 404 ? undefined : parseUser(res, `GET ${path}`);
+    if (res.status === 404) return undefined;
+    const user = parseUser(res, `GET ${path}`);
+    const header = res.headers['etag'];
+    const etag = Array.isArray(header) ? header[0] : header;
+    return { user, version: etag ?? user.meta?.version };
   }
 
   /** Exact-match lookup. The value is quoted per RFC 7644 so it cannot change the filter. */
   async findUsers(attribute: 'userName' | 'externalId', value: string): Promise<ScimUser[]> {
-    const filter = `${attribute} eq "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-    const path = `/Users?filter=${encodeURIComponent(filter)}&count=10`;
-    const res = await this.#send('GET', path);
-    const list = ScimListResponse.safeParse(res.body);
-    if (!list.success) throw malformed(`GET /Users?filter=${filter}`, res);
-    const users: ScimUser[] = [];
-    for (const item of list.data.Resources ?? []) {
-      const user = ScimUser.safeParse(item);
-      if (!user.success) throw malformed(`GET /Users?filter=${filter}`, res);
-      // Servers that match case-insensitively (or loosely) are allowed; we decide exactly.
-      if (user.data[attribute] === value) users.push(user.data);
-    }
-    return users;
+    // Servers that match case-insensitively (or loosely) are allowed; we decide exactly.
+    return this.#filter(attribute, value, (u) => u[attribute] === value);
+  }
+
+  /** Accounts holding this address; emails compare ignoring case (RFC 7643: caseExact false). */
+  async findUsersByEmail(email: string): Promise<ScimUser[]> {
+    const wanted = email.toLowerCase();
+    return this.#filter('emails.value', email, (u) => (u.emails ?? []).some((e) => e.value?.toLowerCase() === wanted));
   }
 
   async getJson(path: string): Promise<unknown> {
@@ -108,17 +147,34 @@ export class ScimClient {
     await this.#dispatcher.close();
   }
 
+  async #filter(attribute: string, value: string, keep: (u: ScimUser) => boolean): Promise<ScimUser[]> {
+    const filter = `${attribute} eq "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    const path = `/Users?filter=${encodeURIComponent(filter)}&count=10`;
+    const what = `GET /Users?filter=${filter}`;
+    const res = await this.#send('GET', path);
+    const list = ScimListResponse.safeParse(res.body);
+    if (!list.success) throw malformed(what, res);
+    const users: ScimUser[] = [];
+    for (const item of list.data.Resources ?? []) {
+      const user = ScimUser.safeParse(item);
+      if (!user.success) throw malformed(what, res);
+      if (keep(user.data)) users.push(user.data);
+    }
+    return users;
+  }
+
   async #send(
-    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    method: Method,
     path: string,
     body?: unknown,
     okStatuses: readonly number[] = [],
-  ): Promise<Response> {
+    ifMatch?: string,
+  ): Promise<RawResponse> {
     const url = `${this.#base}${path}`;
     for (let attempt = 1; ; attempt += 1) {
-      let res: Response;
-      let retryAfter: number | undefined;
+      let res: RawResponse;
       try {
+        await this.#limiter?.acquire();
         this.stats.requests += 1;
         const answer = await request(url, {
           method,
@@ -127,6 +183,7 @@ export class ScimClient {
             authorization: `Bearer ${this.#token.reveal()}`,
             accept: 'application/scim+json, application/json',
             ...(body === undefined ? {} : { 'content-type': 'application/scim+json' }),
+            ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
           headersTimeout: this.#timeoutMs,
@@ -139,11 +196,9 @@ export class ScimClient {
         } catch {
           parsed = undefined;
         }
-        res = { status: answer.statusCode, body: parsed, text };
-        const header = answer.headers['retry-after'];
-        retryAfter = parseRetryAfter(Array.isArray(header) ? header[0] : header);
+        res = { status: answer.statusCode, body: parsed, text, headers: answer.headers };
       } catch (err) {
-        // A POST that timed out may have been applied: the caller looks before it creates again.
+        // A POST that got no answer may have been applied: the caller looks before it creates again.
         if (method !== 'POST' && attempt < this.#retry.maxAttempts) {
           this.stats.retries += 1;
           await sleep(backoffDelay(attempt, this.#retry, undefined));
@@ -152,9 +207,13 @@ export class ScimClient {
         throw new TargetError('TARGET_HTTP', `${method} ${path}: ${errorMessage(err)}`, undefined, {}, { cause: err });
       }
       if ((res.status >= 200 && res.status < 300) || okStatuses.includes(res.status)) return res;
-      const retryable = method === 'POST' ? res.status === 429 || res.status === 503 : isRetryableStatus(res.status);
+      // Only 429 says for sure that a POST was not processed; any other failure of a create is
+      // settled by the caller looking the account up (invariant 3), never by sending it again blind.
+      const retryable = method === 'POST' ? res.status === 429 : isRetryableStatus(res.status);
       if (retryable && attempt < this.#retry.maxAttempts) {
         this.stats.retries += 1;
+        const header = res.headers['retry-after'];
+        const retryAfter = parseRetryAfter(Array.isArray(header) ? header[0] : header);
         await sleep(backoffDelay(attempt, this.#retry, retryAfter));
         continue;
       }
@@ -163,30 +222,28 @@ export class ScimClient {
   }
 }
 
-function describeBody(res: Response): { detail: string; scimType: string | undefined } {
-  const parsed = ScimErrorBody.safeParse(res.body);
-  if (parsed.success && parsed.data.detail) return { detail: parsed.data.detail, scimType: parsed.data.scimType };
-  // Not SCIM JSON (an HTML error page, a proxy's text): show the start of it, on one line.
-  const snippet = res.text.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return { detail: snippet || '(empty body)', scimType: undefined };
-}
-
-function httpError(method: string, path: string, res: Response): TargetError {
+function httpError(method: string, path: string, res: RawResponse): TargetError {
   const { detail, scimType } = describeBody(res);
-  const code = res.status === 401 || res.status === 403 ? 'TARGET_AUTH' : res.status === 409 ? 'TARGET_CONFLICT' : 'TARGET_HTTP';
+  const code =
+    res.status === 401 || res.status === 403
+      ? 'TARGET_AUTH'
+      : res.status === 409
+        ? 'TARGET_CONFLICT'
+        : res.status === 412
+          ? 'TARGET_PRECONDITION'
+          : 'TARGET_HTTP';
   return new TargetError(code, `${method} ${path} answered ${res.status}: ${detail}`, res.status, { scimType });
 }
 
-function malformed(what: string, res: Response): TargetError {
-  const snippet = res.text.replace(/\s+/g, ' ').trim().slice(0, 200);
+function malformed(what: string, res: RawResponse): TargetError {
   return new TargetError(
     'TARGET_RESPONSE',
-    `${what} answered ${res.status} with an unexpected body: ${snippet || '(empty)'}`,
+    `${what} answered ${res.status} with an unexpected body: ${snippet(res.text) || '(empty)'}`,
     res.status,
   );
 }
 
-function parseUser(res: Response, what: string): ScimUser {
+function parseUser(res: RawResponse, what: string): ScimUser {
   const user = ScimUser.safeParse(res.body);
   if (!user.success) throw malformed(what, res);
   return user.data;

@@ -10,9 +10,22 @@ export const ScimUser = z.looseObject({
   userName: z.string().optional(),
   externalId: z.string().optional(),
   active: z.boolean().optional(),
-  emails: z.array(z.looseObject({ value: z.string().optional() })).optional(),
+  emails: z.array(z.looseObject({ value: z.string().optional(), primary: z.boolean().optional() })).optional(),
+  meta: z.looseObject({ version: z.string().optional() }).optional(),
 });
 export type ScimUser = z.infer<typeof ScimUser>;
+
+/** The address the account is known by: the one marked primary, else the only one. */
+export function primaryEmail(user: ScimUser): string | undefined {
+  const emails = user.emails ?? [];
+  const primary = emails.find((e) => e.primary === true) ?? (emails.length === 1 ? emails[0] : undefined);
+  return primary?.value;
+}
+
+/** Only what decides our behaviour; everything else a server advertises is ignored. */
+export const ScimServiceProviderConfig = z.looseObject({
+  etag: z.looseObject({ supported: z.boolean().optional() }).optional(),
+});
 
 export const ScimListResponse = z.looseObject({
   totalResults: z.number().int().nonnegative(),

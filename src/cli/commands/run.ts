@@ -1,19 +1,66 @@
-import type { Command } from 'commander';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { freezePlan } from '../../plan/frozen';
+import type { Approval } from '../../plan/guard';
 import { runSync } from '../../sync/run-sync';
 import { cliLogger, load, type GlobalOptions } from '../context';
 import { EXIT } from '../exit-codes';
-import { reportJson, reportText } from '../report-view';
+import { writePlanFile } from '../plan-file';
+import { reportJson, reportText, saveReport } from '../report-view';
 
 interface RunCommandOptions {
   readonly json?: boolean;
+  /** sync: true, or the most deactivations the admin approves. */
+  readonly approve?: true | number;
+  /** plan: where to write the frozen plan. */
+  readonly out?: string;
+  /** Read only what changed since the last complete sync. */
+  readonly delta?: boolean;
+}
+
+function approveCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number of deactivations');
+  return Number.parseInt(value, 10);
+}
+
+function approvalOf(options: RunCommandOptions): Approval {
+  if (options.approve === undefined) return { kind: 'none' };
+  return options.approve === true ? { kind: 'flag' } : { kind: 'flag', max: options.approve };
 }
 
 async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: RunCommandOptions): Promise<number> {
   const loaded = load(global);
-  const logger = cliLogger({ ...global, quiet: global.quiet || options.json }, loaded.config.logging.level);
-  const report = await runSync(loaded, { mode, logger });
-  if (options.json) process.stdout.write(`${JSON.stringify(reportJson(report), null, 2)}\n`);
+  const logger = cliLogger(
+    { ...global, quiet: global.quiet || options.json },
+    loaded.config.logging.level,
+    loaded.config.logging.file,
+  );
+  const report = await runSync(loaded, { mode, logger, approval: approvalOf(options), delta: options.delta ?? false });
+  saveReport(loaded.config.reports, reportJson(report), logger);
+  let planFile: string | undefined;
+  if (mode === 'plan' && options.out) {
+    planFile = path.resolve(options.out);
+    writePlanFile(
+      planFile,
+      freezePlan({
+        operations: report.plan.operations,
+        snapshot: report.snapshot,
+        target: loaded.config.target.url,
+        planRunId: report.runId,
+        createdAt: new Date(),
+        guardExceeded: report.guard.checks.filter((c) => c.exceeded).map((c) => c.message),
+      }),
+    );
+  }
+  if (options.json)
+    process.stdout.write(`${JSON.stringify({ ...reportJson(report), ...(planFile ? { planFile } : {}) }, null, 2)}\n`);
   else process.stdout.write(`${reportText(report, process.stdout.columns ?? 100)}\n`);
+  if (planFile && !options.json) {
+    process.stdout.write(
+      `\nPlan written to ${planFile} (${report.plan.operations.length} operations). To send exactly this: dirsync apply ${planFile}\n`,
+    );
+  }
+  if (mode === 'sync' && report.guard.stopped.length > 0) return EXIT.guardStopped;
   if (report.directory.problems.length > 0) return EXIT.directory;
   return report.outcome === 'success' ? EXIT.ok : EXIT.partial;
 }
@@ -23,11 +70,18 @@ export function registerRunCommands(program: Command, run: (fn: () => Promise<nu
     .command('plan')
     .description('dry run: read the directory and show what a sync would change, without sending anything')
     .option('--json', 'print the plan as JSON')
+    .option('--out <file>', 'also write the exact operations to FILE, for `dirsync apply FILE`')
     .action((options: RunCommandOptions) => run(() => execute('plan', program.opts<GlobalOptions>(), options)));
 
   program
     .command('sync')
     .description('read the directory and push the changes to the target')
     .option('--json', 'print the run report as JSON')
+    .option('--delta', 'read only what changed since the last complete sync (a full read when there is none)')
+    .option(
+      '--approve [count]',
+      'release the mass-change guard for this run (at most COUNT deactivations, when given)',
+      approveCount,
+    )
     .action((options: RunCommandOptions) => run(() => execute('sync', program.opts<GlobalOptions>(), options)));
 }

@@ -77,3 +77,22 @@ describe('buildDesiredState', () => {
     expect(state.users[0]?.displayName).toBe('Alice Smith');
   });
 });
+
+describe('buildDesiredState with a non-unique id attribute', () => {
+  it('skips every entry that shares its id, naming the other DN, and counts them', () => {
+    const state = buildDesiredState(
+      [
+        directoryUser('alice.smith', { externalId: 'same' }),
+        directoryUser('bob.jones', { externalId: 'same' }),
+        directoryUser('carol.white'),
+      ],
+      options,
+    );
+    expect(state.users.map((u) => u.userName)).toEqual(['carol.white']);
+    expect(state.entriesWithDuplicateId).toBe(2);
+    expect(state.skipped.map((s) => [s.reason, s.message])).toEqual([
+      ['ID_DUPLICATE', expect.stringContaining('uid=bob.jones')],
+      ['ID_DUPLICATE', expect.stringContaining('uid=alice.smith')],
+    ]);
+  });
+});

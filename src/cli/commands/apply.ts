@@ -1,0 +1,43 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { applyFrozenPlan } from '../../sync/run-frozen';
+import { cliLogger, load, type GlobalOptions } from '../context';
+import { EXIT } from '../exit-codes';
+import { readPlanFile } from '../plan-file';
+import { reportJson, reportText } from '../report-view';
+
+interface ApplyOptions {
+  readonly json?: boolean;
+}
+
+export function registerApplyCommand(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
+  program
+    .command('apply')
+    .description('send exactly the operations of a plan written by `dirsync plan --out` (approves its deactivations)')
+    .argument('<plan-file>', 'the frozen plan')
+    .option('--json', 'print the run report as JSON')
+    .action((file: string, options: ApplyOptions) =>
+      run(async () => {
+        const global = program.opts<GlobalOptions>();
+        const loaded = load(global);
+        const logger = cliLogger(
+          { ...global, quiet: global.quiet || options.json },
+          loaded.config.logging.level,
+          loaded.config.logging.file,
+        );
+        const planFile = path.resolve(file);
+        const frozen = readPlanFile(planFile);
+        const report = await applyFrozenPlan(loaded, frozen, { logger, file: planFile });
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({ ...reportJson(report), planFile, planCreatedAt: frozen.createdAt }, null, 2)}\n`,
+          );
+        } else {
+          process.stdout.write(
+            `Applying ${planFile} (planned ${frozen.createdAt}):\n\n${reportText(report, process.stdout.columns ?? 100)}\n`,
+          );
+        }
+        return report.outcome === 'success' ? EXIT.ok : EXIT.partial;
+      }),
+    );
+}

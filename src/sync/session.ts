@@ -1,0 +1,64 @@
+import type { TargetConfig } from '../config/schema';
+import { errorMessage } from '../errors/codes';
+import type { Logger } from '../log/logger';
+import type { StateDb } from '../state/db';
+import { Journal } from '../state/journal';
+import { Lease } from '../state/lease';
+import type { RunStore } from '../state/runs';
+import { SnapshotStore } from '../state/snapshot';
+import type { ScimClient } from '../target/scim-client';
+import type { ApplyContext } from './apply';
+import { resumeInterrupted, type ResumeSummary } from './resume';
+
+/** The lease every run that sends changes holds; the daemon takes the same one. */
+export const APPLY_LEASE = 'apply';
+
+export interface ApplySession {
+  readonly ctx: ApplyContext;
+  readonly resumed: ResumeSummary;
+  release(): void;
+}
+
+export interface SessionArgs {
+  readonly db: StateDb;
+  readonly runId: string;
+  readonly runs: RunStore;
+  readonly client: ScimClient;
+  readonly target: TargetConfig;
+  readonly logger: Logger;
+}
+
+/**
+ * Everything a run that sends changes does before it may plan: take the lease (or fail with
+ * RUN_IN_PROGRESS), learn whether the target supports ETags, and resume dead runs' journals.
+ */
+export async function openApplySession(args: SessionArgs): Promise<ApplySession> {
+  const lease = new Lease(args.db, APPLY_LEASE);
+  lease.acquire(args.runId);
+  lease.keepAlive();
+  try {
+    let etag = false;
+    try {
+      etag = (await args.client.discover()).etag;
+    } catch (err) {
+      // Not fatal: without the server's word we simply do not send If-Match.
+      args.logger.warn('could not read the target /ServiceProviderConfig; ETags not used', { error: errorMessage(err) });
+    }
+    args.logger.debug('target features', { etag });
+    const ctx: ApplyContext = {
+      runId: args.runId,
+      client: args.client,
+      journal: new Journal(args.db, new SnapshotStore(args.db)),
+      logger: args.logger,
+      concurrency: args.target.concurrency,
+      etag,
+      retry: args.client.retryPolicy,
+      stopReason: () => lease.lost(),
+    };
+    const resumed = await resumeInterrupted(ctx, args.runs);
+    return { ctx, resumed, release: () => lease.release() };
+  } catch (err) {
+    lease.release();
+    throw err;
+  }
+}
