@@ -6,6 +6,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 case "${1:-}" in
   up)
+    # systemd-analyze: tests verify the dirsync.service unit that `dirsync service install` writes.
+    (
+      # shellcheck source=scripts/lib/common.sh disable=SC2034  # LOG_TAG is read by common.sh
+      LOG_TAG=servers && source "$here/lib/common.sh" && ensure_packages systemd
+    )
     bash "$here/openldap.sh" start
     bash "$here/samba.sh" start
     bash "$here/scim-target.sh" start

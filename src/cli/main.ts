@@ -3,7 +3,10 @@ import { Command } from 'commander';
 import { ConfigError, errorMessage } from '../errors/codes';
 import { registerApplyCommand } from './commands/apply';
 import { registerRunCommands } from './commands/run';
+import { registerServiceCommand } from './commands/service';
 import { registerStatusCommand } from './commands/status';
+import { registerHistoryCommands } from './commands/history';
+import { registerStartCommand } from './commands/start';
 import { registerValidateCommand } from './commands/validate';
 import { exitCodeFor } from './exit-codes';
 
@@ -33,6 +36,9 @@ export function buildProgram(): Command {
   registerRunCommands(program, run);
   registerApplyCommand(program, run);
   registerStatusCommand(program, run);
+  registerHistoryCommands(program, run);
+  registerStartCommand(program, run);
+  registerServiceCommand(program, run);
   return program;
 }
 
