@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './sqlite';
 import { StateError, errorMessage } from '../errors/codes';
 
 export type StateDb = Database.Database;
@@ -100,7 +101,7 @@ export function openStateDb(file: string): StateDb {
       closeSync(openSync(file, 'a', 0o600));
       chmodSync(file, 0o600);
     }
-    db = new Database(file);
+    db = openSqlite(file === ':memory:' ? file : path.resolve(file));
   } catch (err) {
     throw new StateError('STATE_OPEN', `cannot open state database ${file}: ${errorMessage(err)}`, { file });
   }

@@ -4,7 +4,7 @@
  * and falls back to a full read when the change mark belongs to another server.
  */
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../../src/state/sqlite';
 import type { Client } from 'ldapts';
 import { SAMBA } from './support/env';
 import { openldapConfig, runCli, SAMBA_ENV, sambaConfig, SECRETS_ENV, tempDir, writeConfig } from './support/cli';
@@ -95,9 +95,8 @@ describe('delta sync on OpenLDAP (entryCSN)', () => {
   });
 
   it('falls back to a full read when the mark belongs to another server', async () => {
-    const db = new Database(path.join(dir, 'state.db'));
+    const db = openSqlite(path.join(dir, 'state.db'));
     db.prepare("UPDATE directory_mark SET server_id = 'ldap:ldaps://other-replica:636'").run();
-    db.close();
     const res = await runCli(['sync', '--config', file, '--delta'], SECRETS_ENV);
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/full read instead of a delta.*change marks are per server/);

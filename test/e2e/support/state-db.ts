@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { openSqlite } from '../../../src/state/sqlite';
 
 export interface RunRow {
   id: string;
@@ -15,7 +15,8 @@ export function inspectState(file: string): {
   snapshot: { external_id: string; target_id: string; active: number; user_name: string }[];
   lease: unknown[];
 } {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  // Through openSqlite: a better-sqlite3 12 handle left to the GC aborts Node 24 (see there).
+  const db = openSqlite(file, { readonly: true, fileMustExist: true });
   try {
     const journal: Record<string, number> = {};
     for (const r of db.prepare('SELECT status, count(*) AS n FROM journal GROUP BY status').all() as {
