@@ -3,7 +3,8 @@
 #
 #   scripts/openldap.sh start | stop | status | restart | reseed
 #
-# ldap://127.0.0.1:3389 (StartTLS allowed) and ldaps://127.0.0.1:3636, suffix
+# ldap://127.0.0.1:3389 (StartTLS allowed) and ldaps://127.0.0.1:3636 (DIRSYNC_LDAP_PORT,
+# DIRSYNC_LDAPS_PORT override them; DIRSYNC_OPENLDAP_SEED the seed LDIF), suffix
 # dc=example,dc=org, rootdn cn=admin,dc=example,dc=org / admin-secret.
 # State lives in $DIRSYNC_RUN_DIR/openldap (default /tmp/dirsync-run/openldap).
 # `start` seeds an empty database from test/fixtures/openldap/base.ldif (slapadd)
@@ -17,8 +18,9 @@ LOG_TAG="openldap"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 LDAP_HOST=127.0.0.1
-LDAP_PORT=3389
-LDAPS_PORT=3636
+# Overridable so a second, private instance (the benchmark) can run beside the test one.
+LDAP_PORT="${DIRSYNC_LDAP_PORT:-3389}"
+LDAPS_PORT="${DIRSYNC_LDAPS_PORT:-3636}"
 SUFFIX="dc=example,dc=org"
 ROOT_DN="cn=admin,dc=example,dc=org"
 ROOT_PW="admin-secret"

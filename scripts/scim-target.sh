@@ -146,7 +146,7 @@ status() {
 reset() {
   stop
   # The lock file is the server's; it is stale once the server has stopped.
-  rm -f "$DATA_FILE" "$DATA_FILE.lock"
+  rm -f "$DATA_FILE" "$DATA_FILE.lock" "$DATA_FILE-wal" "$DATA_FILE-shm"
   log "deleted $DATA_FILE"
   start
 }

@@ -962,16 +962,16 @@ interface KindSpec<S extends SCIMMY.Types.Schema> {
   readonly checkConstraints: (tx: StoreTransaction, attributes: JsonObject, id: string | undefined) => JsonObject;
 }
 
-/** Read-side view of the store used to compute derived attributes (groups, member display). */
+/**
+ * Read-side view of the store used to compute derived attributes (groups, member display).
+ * Resources are looked up by id in the store; only groups are indexed here, because one is
+ * built per request and copying every user would make each request O(users).
+ */
 class Lookup {
-  private readonly users = new Map<string, StoredResource>();
-  private readonly groups = new Map<string, StoredResource>();
   private readonly groupsOfMember = new Map<string, StoredResource[]>();
 
-  constructor(source: { list(kind: ResourceKind): readonly StoredResource[] }) {
-    for (const user of source.list('User')) this.users.set(user.id, user);
+  constructor(private readonly source: ResourceStore) {
     for (const group of source.list('Group')) {
-      this.groups.set(group.id, group);
       for (const member of memberEntries(group.attributes)) {
         const list = this.groupsOfMember.get(member.value) ?? [];
         list.push(group);
@@ -981,9 +981,9 @@ class Lookup {
   }
 
   resource(id: string): { kind: ResourceKind; resource: StoredResource } | undefined {
-    const user = this.users.get(id);
+    const user = this.source.get('User', id);
     if (user !== undefined) return { kind: 'User', resource: user };
-    const group = this.groups.get(id);
+    const group = this.source.get('Group', id);
     return group === undefined ? undefined : { kind: 'Group', resource: group };
   }
 
@@ -1167,8 +1167,8 @@ const userSpec: KindSpec<SCIMMY.Schemas.User> = {
   },
   checkConstraints: (tx, attributes, id) => {
     const userName = attributes['userName'];
-    const clash = tx.list('User').find((u) => u.id !== id && u.attributes['userName'] === userName);
-    if (clash !== undefined) {
+    const holder = typeof userName === 'string' ? tx.userIdByName(userName) : undefined;
+    if (holder !== undefined && holder !== id) {
       throw scimError(409, 'uniqueness', `userName '${String(userName)}' is already in use`);
     }
     return attributes;

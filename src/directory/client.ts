@@ -27,10 +27,14 @@ export interface ReadEntry {
   readonly binary: Record<string, Buffer[]>;
 }
 
-function toEntry(raw: Entry, binaryAttributes: readonly string[]): ReadEntry {
+function binarySetOf(binaryAttributes: readonly string[]): ReadonlySet<string> {
+  return new Set(binaryAttributes.map((a) => a.toLowerCase()));
+}
+
+/** `binarySet`: lower-cased names, built once per search (this runs for every entry of a full read). */
+function toEntry(raw: Entry, binarySet: ReadonlySet<string>): ReadEntry {
   const attributes: EntryAttributes = {};
   const binary: Record<string, Buffer[]> = {};
-  const binarySet = new Set(binaryAttributes.map((a) => a.toLowerCase()));
   for (const [name, value] of Object.entries(raw)) {
     if (name === 'dn') continue;
     const key = name.toLowerCase();
@@ -140,6 +144,7 @@ export class DirectoryClient {
   /** Streams pages of entries; throws on any error, so a caller never sees a partial read as whole. */
   async *searchPages(spec: SearchSpec): AsyncGenerator<ReadEntry[]> {
     const binary = spec.binaryAttributes ?? [];
+    const binarySet = binarySetOf(binary);
     for await (const page of pagedSearch(this.#client, {
       base: spec.base,
       scope: spec.scope,
@@ -149,7 +154,7 @@ export class DirectoryClient {
       pageSize: spec.pageSize ?? 500,
     })) {
       this.referencesSeen += page.references.length;
-      yield page.entries.map((e) => toEntry(e, binary));
+      yield page.entries.map((e) => toEntry(e, binarySet));
     }
   }
 
@@ -167,7 +172,7 @@ export class DirectoryClient {
         explicitBufferAttributes: [...binaryAttributes],
       });
       const first = result.searchEntries[0];
-      return first && toEntry(first, binaryAttributes);
+      return first && toEntry(first, binarySetOf(binaryAttributes));
     } catch (err) {
       if (err instanceof NoSuchObjectError) return undefined;
       throw err;

@@ -5,6 +5,36 @@
  * Not a full RFC 4514 parser: multi-valued RDNs are kept in their given order.
  */
 export function normalizeDn(dn: string): string {
+  // Most DNs hold no escapes, quotes, '+' or other specials: lower-casing and trimming is then
+  // all the canonical form asks for, without the byte-level decoding (a full read normalizes
+  // every user and member DN, so this is the hot path of a large sync).
+  if (PLAIN_DN.test(dn)) {
+    const plain = normalizePlainDn(dn);
+    if (plain !== undefined) return plain;
+  }
+  return normalizeDnGeneral(dn);
+}
+
+/** Characters that escapeValue leaves alone ('=' is checked per RDN: only the first may appear). */
+const PLAIN_DN = /^[A-Za-z0-9=, ._@-]*$/;
+
+function normalizePlainDn(dn: string): string | undefined {
+  const parts = dn.split(',');
+  for (let k = 0; k < parts.length; k += 1) {
+    const part = parts[k] as string;
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      parts[k] = part.trim().toLowerCase();
+      continue;
+    }
+    if (part.indexOf('=', eq + 1) >= 0) return undefined;
+    parts[k] = `${part.slice(0, eq).trim()}=${part.slice(eq + 1).trim()}`.toLowerCase();
+  }
+  return parts.join(',');
+}
+
+/** The full normalization; exported so tests can check the fast path against it. */
+export function normalizeDnGeneral(dn: string): string {
   const rdns: string[] = [];
   let current = '';
   let i = 0;

@@ -84,6 +84,9 @@ export async function* pagedSearch(client: Client, spec: PageSpec): AsyncGenerat
     timeLimit: 0,
     controls: [control],
   });
+  // Once per search, not per entry: toObject only reads them.
+  const attributes = [...spec.attributes];
+  const binaryAttributes = [...spec.binaryAttributes];
   for (;;) {
     request.messageId = ldap._nextMessageId();
     const response = await ldap._send(request);
@@ -98,7 +101,7 @@ export async function* pagedSearch(client: Client, spec: PageSpec): AsyncGenerat
       );
     }
     yield {
-      entries: response.searchEntries.map((e) => e.toObject([...spec.attributes], [...spec.binaryAttributes])),
+      entries: response.searchEntries.map((e) => e.toObject(attributes, binaryAttributes)),
       references: response.searchReferences.flatMap((r) => r.uris),
     };
     const answer = response.controls?.find((c): c is PagedResultsControl => c instanceof PagedResultsControl);

@@ -27,13 +27,30 @@ interface PendingRow {
  * The outbox (invariant 2): every operation is written here before it is sent, and marked
  * done in the same transaction that records the target's answer in the snapshot.
  */
+/** Completions held before one transaction writes them all (see completeDeferred). */
+const FLUSH_COUNT = 256;
+const FLUSH_AFTER_MS = 1_000;
+
+interface DeferredCompletion {
+  readonly runId: string;
+  readonly seq: number;
+  readonly confirmed: SnapshotUser;
+  readonly resumedBy: string | undefined;
+}
+
 export class Journal {
   readonly #db: StateDb;
   readonly #snapshot: SnapshotStore;
+  readonly #markStatement;
+  #deferred: DeferredCompletion[] = [];
+  #deferredSince = 0;
 
   constructor(db: StateDb, snapshot: SnapshotStore) {
     this.#db = db;
     this.#snapshot = snapshot;
+    this.#markStatement = db.prepare<[string, string | null, string, string | null, string, number]>(
+      'UPDATE journal SET status = ?, error = ?, updated_at = ?, resumed_by = coalesce(?, resumed_by) WHERE run_id = ? AND seq = ?',
+    );
   }
 
   record(runId: string, operations: readonly Operation[]): void {
@@ -65,16 +82,38 @@ export class Journal {
     })();
   }
 
+  /**
+   * Like complete, but held and written with others in one transaction (every FLUSH_COUNT
+   * completions, after FLUSH_AFTER_MS, or at flush()): one commit per operation cost more than
+   * the bookkeeping itself. Still only after the target confirmed (invariant 2). A crash before
+   * the flush leaves these entries pending, which costs nothing that matters: resume looks each
+   * account up before acting (a create is adopted, a PATCH is sent again, idempotently).
+   */
+  completeDeferred(runId: string, seq: number, confirmed: SnapshotUser, resumedBy?: string): void {
+    if (this.#deferred.length === 0) this.#deferredSince = Date.now();
+    this.#deferred.push({ runId, seq, confirmed, resumedBy });
+    if (this.#deferred.length >= FLUSH_COUNT || Date.now() - this.#deferredSince >= FLUSH_AFTER_MS) this.flush();
+  }
+
+  /** Writes the completions held by completeDeferred. */
+  flush(): void {
+    if (this.#deferred.length === 0) return;
+    const batch = this.#deferred;
+    this.#deferred = [];
+    this.#db.transaction(() => {
+      for (const c of batch) {
+        this.#snapshot.put(c.confirmed);
+        this.#mark(c.runId, c.seq, 'done', undefined, c.resumedBy);
+      }
+    })();
+  }
+
   fail(runId: string, seq: number, error: string, resumedBy?: string): void {
     this.#mark(runId, seq, 'failed', error, resumedBy);
   }
 
   #mark(runId: string, seq: number, status: Exclude<JournalStatus, 'pending'>, error?: string, resumedBy?: string): void {
-    this.#db
-      .prepare(
-        'UPDATE journal SET status = ?, error = ?, updated_at = ?, resumed_by = coalesce(?, resumed_by) WHERE run_id = ? AND seq = ?',
-      )
-      .run(status, error ?? null, new Date().toISOString(), resumedBy ?? null, runId, seq);
+    this.#markStatement.run(status, error ?? null, new Date().toISOString(), resumedBy ?? null, runId, seq);
   }
 
   /** Entries never settled, oldest run first, in the order they were planned. */

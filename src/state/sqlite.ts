@@ -40,9 +40,12 @@ function keepHandles(db: Database.Database): Database.Database {
   return db;
 }
 
-/** A connection whose handles are never garbage: see above. ':memory:' is never shared. */
-export function openSqlite(file: string, options?: Database.Options): Database.Database {
-  if (file === ':memory:' || options?.readonly) return keepHandles(new Database(file, options));
+/**
+ * A connection whose handles are never garbage: see above. ':memory:', read-only and
+ * `share: false` connections get their own handle (still kept), the rest one per file.
+ */
+export function openSqlite(file: string, options?: Database.Options, share = true): Database.Database {
+  if (!share || file === ':memory:' || options?.readonly) return keepHandles(new Database(file, options));
   const existing = shared.get(file);
   if (existing?.open) return existing;
   const db = keepHandles(new Database(file, options));

@@ -226,10 +226,13 @@ export function recordOutcome(
   op: Operation,
   outcome: OperationOutcome,
   resumedBy?: string,
+  deferred = false,
 ): void {
   switch (outcome.status) {
     case 'done':
-      ctx.journal.complete(entry.runId, entry.seq, outcome.confirmed, resumedBy);
+      // Deferred: written with others in one transaction; the caller flushes (Journal.completeDeferred).
+      if (deferred) ctx.journal.completeDeferred(entry.runId, entry.seq, outcome.confirmed, resumedBy);
+      else ctx.journal.complete(entry.runId, entry.seq, outcome.confirmed, resumedBy);
       ctx.logger.debug('operation done', { kind: op.kind, dn: op.dn, targetId: outcome.targetId });
       break;
     case 'failed':
@@ -297,18 +300,24 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
   }
   // A refused token fails every request alike: stop at the first instead of sending them all.
   let authFailure: string | undefined;
-  const { notStarted, stopReason } = await runPool(
-    operations,
-    ctx.concurrency,
-    async (op, seq) => {
-      if (shared.has(op.externalId)) return;
-      const outcome = await applyOperation(ctx, op);
-      results[seq] = { operation: op, outcome };
-      if (outcome.status === 'failed' && outcome.code === 'TARGET_AUTH') authFailure ??= outcome.detail;
-      recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome);
-    },
-    () => (authFailure !== undefined ? 'the target refused the credentials' : ctx.stopReason?.()),
-  );
+  let pool: Awaited<ReturnType<typeof runPool>>;
+  try {
+    pool = await runPool(
+      operations,
+      ctx.concurrency,
+      async (op, seq) => {
+        if (shared.has(op.externalId)) return;
+        const outcome = await applyOperation(ctx, op);
+        results[seq] = { operation: op, outcome };
+        if (outcome.status === 'failed' && outcome.code === 'TARGET_AUTH') authFailure ??= outcome.detail;
+        recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome, undefined, true);
+      },
+      () => (authFailure !== undefined ? 'the target refused the credentials' : ctx.stopReason?.()),
+    );
+  } finally {
+    ctx.journal.flush();
+  }
+  const { notStarted, stopReason } = pool;
   if (authFailure !== undefined) {
     for (const seq of notStarted) ctx.journal.fail(ctx.runId, seq, `not sent: ${stopReason ?? 'stopped'}`);
     throw new TargetError('TARGET_AUTH', `the target refused the API token (target.token): ${authFailure}`, 401);

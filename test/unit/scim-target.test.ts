@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { request } from 'undici';
 import { startScimTarget, type ScimTarget } from '../../scripts/scim-target/server';
+import { readStoreFile } from '../../scripts/scim-target/store';
 
 const TOKEN = 'unit-test-token';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
@@ -571,7 +572,7 @@ describe('persistence', () => {
     await scim('PATCH', `/Users/${bobId}`, { body: patchBody({ op: 'replace', path: 'active', value: false }) });
 
     // The data file holds the state before the response was sent.
-    const onDisk = JSON.parse(fs.readFileSync(dataFile, 'utf8')) as unknown;
+    const onDisk = readStoreFile(dataFile);
     expect(onDisk).toMatchObject({ users: [{ id: aliceId }, { id: bobId, attributes: { active: false } }] });
 
     // A second server cannot open a data file that is in use.
@@ -586,6 +587,28 @@ describe('persistence', () => {
     expect(userNames(await scim('GET', filterQuery('externalId eq "e-a"')))).toEqual(['alice']);
     // userName uniqueness survives the restart too.
     expectScimError(await scim('POST', '/Users', { body: { schemas: [USER_SCHEMA], userName: 'bob' } }), 409, 'uniqueness');
+  });
+});
+
+describe('persistence of a data file in the earlier JSON format', () => {
+  it('converts it once to the SQLite store and serves the same resources', async () => {
+    const legacy = path.join(dir, 'legacy.json');
+    const at = '2024-01-02T03:04:05.000Z';
+    const user = { id: 'u-1', created: at, lastModified: at, revision: 2, attributes: { userName: 'old.user', active: true } };
+    fs.writeFileSync(legacy, JSON.stringify({ formatVersion: 1, users: [user], groups: [] }));
+    const other = await startScimTarget({ port: 0, dataFile: legacy, token: TOKEN });
+    try {
+      const got = await http('GET', `${other.url}/Users/u-1`);
+      expect(got.body).toMatchObject({ id: 'u-1', userName: 'old.user', active: true });
+      expectScimError(
+        await http('POST', `${other.url}/Users`, { body: { schemas: [USER_SCHEMA], userName: 'old.user' } }),
+        409,
+        'uniqueness',
+      );
+    } finally {
+      await other.close();
+    }
+    expect(readStoreFile(legacy).users).toEqual([user]);
   });
 });
 

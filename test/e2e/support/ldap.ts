@@ -24,10 +24,12 @@ export interface Fixture {
  * data and can change it freely while sharing one slapd. memberOf is left to the overlay.
  */
 export async function loadOpenldapFixture(client: Client, name: string): Promise<Fixture> {
-  const base = `ou=${name},${OPENLDAP.suffix}`;
+  // A fresh OU every time, never one deleted and re-created: slapd's refint overlay removes the
+  // member values of deleted users in the background, and would strip them from a new group
+  // that reuses the old DNs.
+  const base = `ou=${name}-${Date.now().toString(36)}${process.pid},${OPENLDAP.suffix}`;
   const rebase = (dn: string): string => dn.replace(/,dc=example,dc=org$/i, `,${base}`);
-  await deleteTree(client, base);
-  await client.add(base, { objectClass: ['top', 'organizationalUnit'], ou: name });
+  await client.add(base, { objectClass: ['top', 'organizationalUnit'], ou: base.slice(3, base.indexOf(',')) });
   const records = parseLdif(readFileSync(path.join(REPO_ROOT, 'test/fixtures/openldap/base.ldif'), 'utf8'));
   for (const record of records) {
     if (record.dn.toLowerCase() === OPENLDAP.suffix) continue;
