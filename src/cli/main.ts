@@ -2,10 +2,14 @@
 import { Command } from 'commander';
 import { ConfigError, errorMessage } from '../errors/codes';
 import { registerApplyCommand } from './commands/apply';
+import { registerDoctorCommand } from './commands/doctor';
+import { registerDomainsCommand } from './commands/domains';
+import { registerExportCommand } from './commands/export';
 import { registerRunCommands } from './commands/run';
 import { registerServiceCommand } from './commands/service';
 import { registerStatusCommand } from './commands/status';
 import { registerHistoryCommands } from './commands/history';
+import { registerInitCommand } from './commands/init';
 import { registerStartCommand } from './commands/start';
 import { registerValidateCommand } from './commands/validate';
 import { exitCodeFor } from './exit-codes';
@@ -32,11 +36,16 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'debug logging')
     .option('-q, --quiet', 'errors only')
     .showHelpAfterError();
+  registerInitCommand(program, run);
   registerValidateCommand(program, run);
+  registerDoctorCommand(program, run);
+  registerExportCommand(program, run);
   registerRunCommands(program, run);
   registerApplyCommand(program, run);
   registerStatusCommand(program, run);
   registerHistoryCommands(program, run);
+  const report = program.commands.find((c) => c.name() === 'report');
+  if (report) registerDomainsCommand(report, program, run);
   registerStartCommand(program, run);
   registerServiceCommand(program, run);
   return program;

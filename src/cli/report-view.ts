@@ -3,6 +3,7 @@ import { pruneReports, writeReport, type ReportDocument } from '../report/files'
 import type { Operation } from '../model/plan';
 import type { SyncReport } from '../sync/run-sync';
 import { describeOperation, table } from './format';
+import { fitLine } from './tty';
 
 /** A sync or plan report, or a frozen plan's apply (which reads no directory). */
 export type RunReport = Omit<SyncReport, 'directory'> & { readonly directory?: SyncReport['directory'] };
@@ -123,7 +124,8 @@ export function reportText(report: RunReport, width: number): string {
       (report.guard.stopped.length > 0 ? `, stopped by the guard ${report.guard.stopped.length}` : '') +
       (report.directory ? `. Read ${report.directory.entriesRead} entries, ${report.directory.inScope} in scope.` : '.'),
   );
-  return parts.join('\n');
+  // Tables already fit; the prose lines are wrapped at spaces so nothing runs past the terminal.
+  return parts.flatMap((part) => part.split('\n').flatMap((line) => fitLine(line, width))).join('\n');
 }
 
 /** Every run leaves its report in reports.dir (JSON and CSV); old ones are pruned. */

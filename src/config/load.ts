@@ -3,13 +3,16 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/codes';
-import { Config } from './schema';
+import { configJsonSchema } from './json-schema';
+import { Config, type DirectoryConfig } from './schema';
 import { Secret } from './secret';
+import { suggest } from './suggest';
 
 export interface LoadedConfig {
   readonly file: string;
   readonly config: Config;
-  readonly bindPassword: Secret;
+  /** Undefined when the source is a CSV file (no directory to bind to). */
+  readonly bindPassword: Secret | undefined;
   readonly token: Secret;
 }
 
@@ -25,18 +28,50 @@ export function formatPath(segments: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
+interface JsonSchemaNode {
+  readonly properties?: Record<string, JsonSchemaNode>;
+  readonly items?: JsonSchemaNode;
+  readonly anyOf?: readonly JsonSchemaNode[];
+  readonly oneOf?: readonly JsonSchemaNode[];
+}
+
+let schemaCache: JsonSchemaNode | undefined;
+
+/** The setting names allowed at a path, read from the JSON Schema (the same source editors use). */
+export function knownKeys(segments: readonly PropertyKey[]): string[] {
+  schemaCache ??= configJsonSchema() as JsonSchemaNode;
+  const pick = (node: JsonSchemaNode | undefined, want: 'properties' | 'items'): JsonSchemaNode | undefined =>
+    node?.[want] !== undefined ? node : [...(node?.anyOf ?? []), ...(node?.oneOf ?? [])].find((n) => n[want] !== undefined);
+  let node: JsonSchemaNode | undefined = schemaCache;
+  for (const seg of segments) {
+    node = typeof seg === 'number' ? pick(node, 'items')?.items : pick(node, 'properties')?.properties?.[String(seg)];
+  }
+  return Object.keys(pick(node, 'properties')?.properties ?? {}).filter((k) => k !== '$schema');
+}
+
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
+  return issues.flatMap((issue) => {
     const where = formatPath(issue.path);
     if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
-      return `${where}: required`;
+      return [`${where}: required`];
     }
     if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((k) => (where === '(top level)' ? k : `${where}.${k}`));
-      return `${keys.join(', ')}: unknown setting`;
+      const known = knownKeys(issue.path);
+      return issue.keys.map((k) => {
+        const key = where === '(top level)' ? k : `${where}.${k}`;
+        const hint = suggest(k, known);
+        return hint ? `${key}: unknown setting (did you mean ${hint}?)` : `${key}: unknown setting`;
+      });
     }
-    return `${where}: ${issue.message}`;
+    return [`${where}: ${issue.message}`];
   });
+}
+
+/** The directory section; a config with a CSV source has none. */
+export function directoryOf(config: Config): DirectoryConfig {
+  if (!config.directory)
+    throw new ConfigError('CONFIG_INVALID', ['directory: required for this command (the source is a CSV file)']);
+  return config.directory;
 }
 
 /** Validates a parsed document; relative paths are resolved against `baseDir`. */
@@ -45,12 +80,14 @@ export function parseConfig(raw: unknown, baseDir: string, file = '(inline)'): C
   if (!result.success) throw new ConfigError('CONFIG_INVALID', formatIssues(result.error.issues), file);
   const config = result.data;
   const abs = (p: string): string => (path.isAbsolute(p) ? p : path.resolve(baseDir, p));
+  const directory = config.directory;
+  const csv = config.source?.csv;
   return {
     ...config,
-    directory: {
-      ...config.directory,
-      tls: { ...config.directory.tls, caFile: config.directory.tls.caFile && abs(config.directory.tls.caFile) },
-    },
+    ...(directory
+      ? { directory: { ...directory, tls: { ...directory.tls, caFile: directory.tls.caFile && abs(directory.tls.caFile) } } }
+      : {}),
+    ...(csv ? { source: { csv: { ...csv, file: abs(csv.file) } } } : {}),
     target: { ...config.target, caFile: config.target.caFile && abs(config.target.caFile) },
     state: { path: abs(config.state.path) },
     reports: { ...config.reports, dir: abs(config.reports.dir) },
@@ -118,8 +155,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       return undefined;
     }
   };
-  const bindPassword = tryResolve(config.directory.bindPassword, 'directory.bindPassword');
+  const bindPassword = config.directory && tryResolve(config.directory.bindPassword, 'directory.bindPassword');
   const token = tryResolve(config.target.token, 'target.token');
-  if (!bindPassword || !token) throw new ConfigError('SECRET_UNRESOLVED', problems, abs);
+  if (problems.length > 0 || !token) throw new ConfigError('SECRET_UNRESOLVED', problems, abs);
   return { file: abs, config, bindPassword, token };
 }

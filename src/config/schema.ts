@@ -254,17 +254,95 @@ export const NotificationsConfig = z
   .default({ minIntervalMinutes: 240 });
 export type NotificationsConfig = z.infer<typeof NotificationsConfig>;
 
-export const Config = z.strictObject({
-  $schema: z.string().optional(),
-  directory: DirectoryConfig,
-  rules: RulesConfig,
-  target: TargetConfig,
-  guard: GuardConfig,
-  state: StateConfig,
-  logging: LoggingConfig,
-  reports: ReportsConfig,
-  daemon: DaemonConfig,
-  health: HealthConfig,
-  notifications: NotificationsConfig,
+const DomainName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    message: 'must be a domain name such as example.com',
+  });
+
+/** The product's preconditions (DOMAIN.md), checked by `dirsync doctor` and `dirsync report domains`. */
+export const ProductConfig = z
+  .strictObject({
+    verifiedDomains: z
+      .array(DomainName)
+      .default([])
+      .describe('Email domains verified (DNS) in the product organisation; users of other domains land Unverified'),
+    adminUserName: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe('userName on the target of the organisation admin the API token acts for; doctor checks it'),
+    adminRoles: z
+      .array(z.string().trim().min(1))
+      .min(1)
+      .default(['Administrator'])
+      .describe('Role values that make an account a product admin'),
+  })
+  .default({ verifiedDomains: [], adminRoles: ['Administrator'] });
+export type ProductConfig = z.infer<typeof ProductConfig>;
+
+const CsvGroup = z.strictObject({
+  /** A value of the group column (compared ignoring case). */
+  name: z.string().trim().min(1),
+  role: z.string().trim().min(1),
+  userType: z.string().trim().min(1),
 });
+
+/** A CSV file (an HR export) read instead of a directory; see README "A CSV file as the source". */
+export const CsvSourceConfig = z
+  .strictObject({
+    file: z.string().min(1).describe('CSV file; a relative path is from the config file'),
+    format: z
+      .enum(['builtin', 'saml'])
+      .default('builtin')
+      .describe('builtin: Email,Role,User Type,First Name,Last Name,Username,Password; saml: ...,Username[,Identity Type]'),
+    idColumn: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe('Column holding a stable id (employee number); unset: the email, lower-cased'),
+    groupColumn: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe('Column naming the group(s) of a row (several separated by ";"); mapped by `groups`'),
+    groups: z.array(CsvGroup).min(1).optional().describe('Group column values mapped to role and user type, first listed wins'),
+  })
+  .refine((c) => (c.groupColumn === undefined) === (c.groups === undefined), {
+    message:
+      'groupColumn and groups go together: set both, or neither (role and user type then come from the Role and User Type columns)',
+    path: ['groups'],
+  });
+export type CsvSourceConfig = z.infer<typeof CsvSourceConfig>;
+
+export const SourceConfig = z.strictObject({ csv: CsvSourceConfig });
+
+export const Config = z
+  .strictObject({
+    $schema: z.string().optional(),
+    directory: DirectoryConfig.optional().describe('The LDAP / Active Directory source (or `source.csv` instead)'),
+    source: SourceConfig.optional().describe('A CSV file as the source, instead of `directory`'),
+    product: ProductConfig.describe('The product organisation: verified domains and admin account (dirsync doctor)'),
+    rules: RulesConfig.describe("How the product's username rule is applied"),
+    target: TargetConfig.describe("The product's SCIM 2.0 provisioning API"),
+    guard: GuardConfig.describe('Mass-change guard: too many deactivations in one run wait for approval'),
+    state: StateConfig.describe('The SQLite state database (snapshot, journal, runs)'),
+    logging: LoggingConfig.describe('Log level and optional daily log files'),
+    reports: ReportsConfig.describe('Per-run JSON and CSV reports'),
+    daemon: DaemonConfig.describe('Schedules of `dirsync start`'),
+    health: HealthConfig.describe('The daemon HTTP listener: /healthz and /metrics'),
+    notifications: NotificationsConfig.describe('Webhook and email notifications of the daemon'),
+  })
+  .superRefine((c, ctx) => {
+    // Exactly one source: two would need merge rules nobody asked for; none reads nothing.
+    if (c.directory === undefined && c.source === undefined)
+      ctx.addIssue({ code: 'custom', path: ['directory'], message: 'required (or source.csv to read a CSV file instead)' });
+    if (c.directory !== undefined && c.source !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['source'], message: 'set either directory or source.csv, not both' });
+  });
 export type Config = z.infer<typeof Config>;

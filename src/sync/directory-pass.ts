@@ -1,21 +1,37 @@
 import type { LoadedConfig } from '../config/load';
+import { readCsvSource } from '../csv/read';
+import { CSV_ATTRIBUTES, CSV_USERNAME_TEMPLATE } from '../csv/source';
 import { normalizeDn } from '../directory/dn';
 import type { ScopeProblem } from '../directory/read';
 import { readConfiguredDirectory } from '../directory/session';
-import type { DirectorySettings } from '../directory/settings';
 import type { VendorKind } from '../directory/vendor';
 import type { DirectoryUser } from '../model/directory-user';
 import type { StateDb } from '../state/db';
 import { ScopeStore, type ChangeMark, type ScopeEntry } from '../state/scope';
 import { SnapshotStore } from '../state/snapshot';
 import type { SnapshotUser } from '../model/user-state';
+import type { GroupMapping } from '../rules/mapping';
+
+/** What the rules need to turn this pass's users into desired accounts. */
+export interface PassRules {
+  readonly usernameTemplate: string;
+  readonly idAttribute: string;
+  readonly attributes: {
+    readonly email: string;
+    readonly givenName: string;
+    readonly familyName: string;
+    readonly displayName: string;
+  };
+  readonly groups: readonly GroupMapping[];
+}
 
 /** A full or delta read, in the one shape the rest of a run needs. */
 export interface DirectoryPass {
   readonly kind: 'full' | 'delta';
   readonly server: string;
-  readonly vendor: VendorKind;
-  readonly settings: DirectorySettings;
+  /** csv: the source is a CSV file (source.csv), not a directory server. */
+  readonly vendor: VendorKind | 'csv';
+  readonly rules: PassRules;
   readonly users: readonly DirectoryUser[];
   readonly entriesRead: number;
   readonly problems: readonly ScopeProblem[];
@@ -58,11 +74,54 @@ export function emptyBaseProblems(
 
 /** Reads the directory: a delta when asked and a previous complete read makes one possible. */
 export async function readDirectoryPass(loaded: LoadedConfig, db: StateDb, delta: boolean): Promise<DirectoryPass> {
+  const { directory, source, rules } = loaded.config;
+  if (!directory || !loaded.bindPassword) {
+    if (!source) throw new Error('no directory and no source configured'); // the schema refuses this
+    // A CSV file is always read whole, and a file whose every row passed is a complete read.
+    const csv = readCsvSource(source.csv, rules);
+    // An export cut short to its header is not evidence that everybody left (invariant 1).
+    const managed = csv.rows === 0 ? new SnapshotStore(db).all().filter((u) => u.active && u.dn.startsWith('csv:')).length : 0;
+    const problems =
+      managed > 0
+        ? [
+            {
+              scope: `source.csv ${source.csv.file}`,
+              reason: `the file has no rows, but ${managed} managed active user(s) came from it`,
+            },
+          ]
+        : [];
+    return {
+      kind: 'full',
+      server: source.csv.file,
+      vendor: 'csv',
+      rules: {
+        usernameTemplate: CSV_USERNAME_TEMPLATE,
+        idAttribute: source.csv.idColumn ?? 'Email',
+        attributes: CSV_ATTRIBUTES,
+        groups: csv.mapping,
+      },
+      users: csv.users,
+      entriesRead: csv.rows,
+      problems,
+      groupSizes: Object.fromEntries(csv.mapping.map((m) => [m.dn, csv.users.filter((u) => u.groups.includes(m.dn)).length])),
+      ...(delta ? { fallback: 'a CSV source is always read in full' } : {}),
+      commit: () => undefined,
+    };
+  }
   const store = new ScopeStore(db);
   const mark = delta ? store.mark() : undefined;
   const input = mark ? { mark, scope: store.all() } : undefined;
-  const read = await readConfiguredDirectory(loaded.config.directory, loaded.bindPassword, input);
-  const common = { server: read.server, vendor: read.settings.vendor.kind, settings: read.settings };
+  const read = await readConfiguredDirectory(directory, loaded.bindPassword, input);
+  const common = {
+    server: read.server,
+    vendor: read.settings.vendor.kind,
+    rules: {
+      usernameTemplate: read.settings.usernameTemplate,
+      idAttribute: read.settings.idAttribute,
+      attributes: directory.attributes,
+      groups: directory.groups,
+    },
+  };
   if (read.kind === 'delta') {
     const d = read.delta;
     const sizes: Record<string, number> = {};

@@ -7,7 +7,7 @@ import { applyGuard } from '../plan/guard';
 import { openStateDb, type StateDb } from '../state/db';
 import { RunStore, type RunOutcome } from '../state/runs';
 import { SnapshotStore } from '../state/snapshot';
-import { ScimClient } from '../target/scim-client';
+import { targetClientFor } from './target-client';
 import { applyPlan } from './apply';
 import type { SyncReport } from './run-sync';
 import { openApplySession, type ApplySession } from './session';
@@ -49,15 +49,7 @@ export async function applyFrozenPlan(
       `${options.file} was made for target ${frozen.target}, but the config's target.url is ${config.target.url}`,
     );
   }
-  const client = new ScimClient({
-    url: config.target.url,
-    token: loaded.token,
-    caFile: config.target.caFile,
-    allowInsecure: config.target.allowInsecure,
-    timeoutMs: config.target.timeoutMs,
-    retry: config.target.retry,
-    requestsPerSecond: config.target.rateLimit?.requestsPerSecond,
-  });
+  const client = targetClientFor(loaded);
   let db: StateDb;
   try {
     db = openStateDb(config.state.path);

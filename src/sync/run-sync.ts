@@ -12,7 +12,7 @@ import type { VendorKind } from '../directory/vendor';
 import { openStateDb, type StateDb } from '../state/db';
 import { RunStore, type RunMode, type RunOutcome } from '../state/runs';
 import { SnapshotStore } from '../state/snapshot';
-import { ScimClient } from '../target/scim-client';
+import { targetClientFor } from './target-client';
 import { applyPlan, type OperationResult } from './apply';
 import { readDirectoryPass } from './directory-pass';
 import { NOTHING_RESUMED, type ResumeSummary } from './resume';
@@ -27,6 +27,18 @@ export interface SyncOptions {
   readonly delta?: boolean;
   /** Aborted: send nothing after the operation in flight (the daemon is stopping). */
   readonly signal?: AbortSignal;
+  /** Told how the run advances (a progress bar in a terminal); the daemon passes none. */
+  readonly progress?: SyncProgress;
+}
+
+/** What a run reports as it goes; every call is optional to honour. */
+export interface SyncProgress {
+  reading(source: string): void;
+  read(users: number, entries: number): void;
+  sending(operations: number): void;
+  /** Called before each operation is sent. */
+  sent(): void;
+  stop(): void;
 }
 
 export interface SyncReport {
@@ -42,7 +54,7 @@ export interface SyncReport {
     readonly server: string;
     /** full, or delta (only what changed since the last complete sync). */
     readonly kind: 'full' | 'delta';
-    readonly vendor: VendorKind;
+    readonly vendor: VendorKind | 'csv';
     /** Bases and groups not read completely: deactivations and role changes were held. */
     readonly problems: readonly ScopeProblem[];
     readonly entriesRead: number;
@@ -75,18 +87,7 @@ export class RunFailedError extends DirsyncError {
 export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promise<SyncReport> {
   const { config } = loaded;
   // Built first in a sync, so a target setting that would be refused fails before any read.
-  const client =
-    options.mode === 'sync'
-      ? new ScimClient({
-          url: config.target.url,
-          token: loaded.token,
-          caFile: config.target.caFile,
-          allowInsecure: config.target.allowInsecure,
-          timeoutMs: config.target.timeoutMs,
-          retry: config.target.retry,
-          requestsPerSecond: config.target.rateLimit?.requestsPerSecond,
-        })
-      : undefined;
+  const client = options.mode === 'sync' ? targetClientFor(loaded) : undefined;
   let db: StateDb;
   try {
     db = openStateDb(config.state.path);
@@ -102,8 +103,10 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     logger.info('run started', { mode: options.mode, config: loaded.file });
     // Lease, then the journals of dead runs, before anything new is planned (invariant 2).
     if (client) session = await openApplySession({ db, runId, runs, client, target: config.target, logger });
+    options.progress?.reading(config.source?.csv.file ?? 'the directory');
     const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false);
-    const { server, settings } = directoryRead;
+    options.progress?.read(directoryRead.users.length, directoryRead.entriesRead);
+    const { server, rules: settings } = directoryRead;
     if (directoryRead.fallback) logger.info('full read instead of a delta', { reason: directoryRead.fallback });
     logger.info('directory read', {
       server,
@@ -117,8 +120,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
 
     const desired = buildDesiredState(directoryRead.users, {
       usernameTemplate: settings.usernameTemplate,
-      attributes: config.directory.attributes,
-      groups: config.directory.groups,
+      attributes: settings.attributes,
+      groups: settings.groups,
       foldAccents: config.rules.foldAccents,
       usernameCase: config.rules.usernameCase,
     });
@@ -165,8 +168,15 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     let consolidation: readonly SkippedUser[] = [];
     if (session && guard.allowed.length > 0) {
       const { ctx } = session;
-      const stopReason = (): string | undefined => (options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.());
+      options.progress?.sending(guard.allowed.length);
+      // Asked before each operation is sent, so it is also where progress ticks.
+      const stopReason = (): string | undefined => {
+        options.progress?.sent();
+        return options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.();
+      };
       ({ results, consolidation } = await applyPlan({ ...ctx, stopReason }, guard.allowed));
+      // Closed before the run's last log lines, which would otherwise land on the bar's line.
+      options.progress?.stop();
     }
     const failed = results.filter((r) => r.outcome.status === 'failed').length;
     const counts: Record<string, number> = {
@@ -218,6 +228,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     logger.error('run failed', { code: errorCode(err), error: errorMessage(err) });
     throw new RunFailedError(runId, err);
   } finally {
+    options.progress?.stop();
     session?.release();
     await client?.close();
     db.close();

@@ -4,6 +4,7 @@ import { applyFrozenPlan } from '../../sync/run-frozen';
 import { cliLogger, load, type GlobalOptions } from '../context';
 import { EXIT } from '../exit-codes';
 import { readPlanFile } from '../plan-file';
+import { outputWidth } from '../tty';
 import { reportJson, reportText } from '../report-view';
 
 interface ApplyOptions {
@@ -33,9 +34,7 @@ export function registerApplyCommand(program: Command, run: (fn: () => Promise<n
             `${JSON.stringify({ ...reportJson(report), planFile, planCreatedAt: frozen.createdAt }, null, 2)}\n`,
           );
         } else {
-          process.stdout.write(
-            `Applying ${planFile} (planned ${frozen.createdAt}):\n\n${reportText(report, process.stdout.columns ?? 100)}\n`,
-          );
+          process.stdout.write(`Applying ${planFile} (planned ${frozen.createdAt}):\n\n${reportText(report, outputWidth())}\n`);
         }
         return report.outcome === 'success' ? EXIT.ok : EXIT.partial;
       }),

@@ -2,10 +2,14 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { freezePlan } from '../../plan/frozen';
 import type { Approval } from '../../plan/guard';
+import { createLogger } from '../../log/logger';
 import { runSync } from '../../sync/run-sync';
 import { cliLogger, load, type GlobalOptions } from '../context';
 import { EXIT } from '../exit-codes';
 import { writePlanFile } from '../plan-file';
+import { progressFor } from '../progress';
+import { colourEnabled } from '../tty';
+import { outputWidth } from '../tty';
 import { reportJson, reportText, saveReport } from '../report-view';
 
 interface RunCommandOptions {
@@ -30,12 +34,24 @@ function approvalOf(options: RunCommandOptions): Approval {
 
 async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: RunCommandOptions): Promise<number> {
   const loaded = load(global);
-  const logger = cliLogger(
-    { ...global, quiet: global.quiet || options.json },
-    loaded.config.logging.level,
-    loaded.config.logging.file,
-  );
-  const report = await runSync(loaded, { mode, logger, approval: approvalOf(options), delta: options.delta ?? false });
+  const progress = progressFor(process.stderr, options.json === true, colourEnabled(process.stderr));
+  const logger =
+    progress && !global.verbose && !global.quiet
+      ? // The progress lines say what the info lines would; warnings (skipped users) still show.
+        createLogger({
+          level: loaded.config.logging.level,
+          silent: false,
+          file: loaded.config.logging.file,
+          consoleLevel: 'warn',
+        })
+      : cliLogger({ ...global, quiet: global.quiet || options.json }, loaded.config.logging.level, loaded.config.logging.file);
+  const report = await runSync(loaded, {
+    mode,
+    logger,
+    approval: approvalOf(options),
+    delta: options.delta ?? false,
+    ...(progress ? { progress } : {}),
+  });
   saveReport(loaded.config.reports, reportJson(report), logger);
   let planFile: string | undefined;
   if (mode === 'plan' && options.out) {
@@ -54,7 +70,7 @@ async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: Ru
   }
   if (options.json)
     process.stdout.write(`${JSON.stringify({ ...reportJson(report), ...(planFile ? { planFile } : {}) }, null, 2)}\n`);
-  else process.stdout.write(`${reportText(report, process.stdout.columns ?? 100)}\n`);
+  else process.stdout.write(`${reportText(report, outputWidth())}\n`);
   if (planFile && !options.json) {
     process.stdout.write(
       `\nPlan written to ${planFile} (${report.plan.operations.length} operations). To send exactly this: dirsync apply ${planFile}\n`,

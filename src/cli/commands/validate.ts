@@ -10,7 +10,7 @@ export function registerValidateCommand(program: Command, run: (fn: () => Promis
       run(async () => {
         const global = program.opts<GlobalOptions>();
         const { config, file } = load(global);
-        const groups = config.directory.groups.length;
+        const groups = config.directory?.groups.length ?? config.source?.csv.groups?.length ?? 0;
         process.stdout.write(`${file}: valid (${groups} mapped group${groups === 1 ? '' : 's'}, target ${config.target.url})\n`);
         return EXIT.ok;
       }),

@@ -31,11 +31,11 @@ function problems(raw: unknown): string[] {
 describe('config validation', () => {
   it('accepts a minimal config and fills the defaults', () => {
     const config = parseConfig(valid(), '/etc/dirsync');
-    expect(config.directory.pageSize).toBe(500);
+    expect(config.directory?.pageSize).toBe(500);
     expect(config.state.path).toBe('/etc/dirsync/dirsync-state.db');
     // Left unset: the vendor decides (see settings.test.ts).
-    expect(config.directory.attributes.username).toBeUndefined();
-    expect(config.directory.nestedGroups).toBeUndefined();
+    expect(config.directory?.attributes.username).toBeUndefined();
+    expect(config.directory?.nestedGroups).toBeUndefined();
   });
 
   it('names the path of a missing setting', () => {
@@ -55,7 +55,10 @@ describe('config validation', () => {
     (raw.directory as Record<string, unknown>).pageSise = 10;
     (raw.target as Record<string, unknown>).url = 'ftp://x';
     expect(problems(raw)).toEqual(
-      expect.arrayContaining(['directory.pageSise: unknown setting', expect.stringMatching(/^target\.url: /)]),
+      expect.arrayContaining([
+        'directory.pageSise: unknown setting (did you mean pageSize?)',
+        expect.stringMatching(/^target\.url: /),
+      ]),
     );
   });
 });
@@ -68,7 +71,7 @@ describe('secret references', () => {
   it('resolves env and file references, and never prints them', () => {
     writeFileSync(file, JSON.stringify(valid()));
     const loaded = loadConfig(file, { BIND_PW: 'p@ss' });
-    expect(loaded.bindPassword.reveal()).toBe('p@ss');
+    expect(loaded.bindPassword?.reveal()).toBe('p@ss');
     expect(loaded.token.reveal()).toBe('s3cr3t-token');
     expect(JSON.stringify(loaded)).not.toMatch(/p@ss|s3cr3t/);
     expect(inspect(loaded, { depth: 10 })).not.toMatch(/p@ss|s3cr3t/);

@@ -1,24 +1,26 @@
-import { parseConfig } from '../../../src/config/load';
+import { directoryOf, parseConfig } from '../../../src/config/load';
 import { resolveSettings } from '../../../src/directory/settings';
 
 function directory(
   extra: Record<string, unknown> = {},
   groupExtra: Record<string, unknown> = {},
-): ReturnType<typeof parseConfig>['directory'] {
-  return parseConfig(
-    {
-      directory: {
-        url: 'ldaps://dc1:636',
-        bindDn: 'cn=svc',
-        bindPassword: '${env:X}',
-        users: { baseDns: ['dc=x'] },
-        groups: [{ dn: 'cn=a,dc=x', role: 'User', userType: 'Viewer', ...groupExtra }],
-        ...extra,
+): ReturnType<typeof directoryOf> {
+  return directoryOf(
+    parseConfig(
+      {
+        directory: {
+          url: 'ldaps://dc1:636',
+          bindDn: 'cn=svc',
+          bindPassword: '${env:X}',
+          users: { baseDns: ['dc=x'] },
+          groups: [{ dn: 'cn=a,dc=x', role: 'User', userType: 'Viewer', ...groupExtra }],
+          ...extra,
+        },
+        target: { url: 'https://t/scim/v2', token: '${env:T}' },
       },
-      target: { url: 'https://t/scim/v2', token: '${env:T}' },
-    },
-    '/tmp',
-  ).directory;
+      '/tmp',
+    ),
+  );
 }
 
 describe('vendor defaults', () => {

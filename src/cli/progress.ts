@@ -1,0 +1,67 @@
+import { SingleBar } from 'cli-progress';
+import type { SyncProgress } from '../sync/run-sync';
+import { paint } from './tty';
+
+interface ProgressStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(text: string): boolean;
+}
+
+/**
+ * A manual plan or sync in a terminal: what is being read, how many users, then a bar of the
+ * operations sent with an ETA. On stderr, so stdout keeps only the report (or the --json).
+ * cli-progress draws the bar: it redraws one line in place, throttled, computes the ETA from the
+ * recent rate and clears itself, which is the fiddly part of a terminal bar.
+ */
+export function terminalProgress(stream: ProgressStream, colour: boolean): SyncProgress {
+  let bar: SingleBar | undefined;
+  let readStarted = 0;
+  let total = 0;
+  let sent = 0;
+  const line = (text: string): void => {
+    stream.write(`${text}\n`);
+  };
+  return {
+    reading(source) {
+      readStarted = Date.now();
+      line(paint(`Reading users from ${source} ...`, 'dim', colour));
+    },
+    read(users, entries) {
+      const seconds = ((Date.now() - readStarted) / 1000).toFixed(1);
+      line(`Read ${users} user(s) in scope (${entries} entries) in ${seconds}s.`);
+    },
+    sending(operations) {
+      total = operations;
+      bar = new SingleBar({
+        stream: stream as unknown as NodeJS.WritableStream,
+        format: 'Sending  {bar} {value}/{total} operations  ETA {eta_formatted}',
+        barsize: Math.max(10, Math.min(30, (stream.columns ?? 80) - 50)),
+        barCompleteChar: '#',
+        barIncompleteChar: '-',
+        hideCursor: true,
+        clearOnComplete: false,
+        noTTYOutput: false,
+        etaBuffer: 20,
+        fps: 10,
+      });
+      bar.start(operations, 0);
+    },
+    sent() {
+      // Asked once per operation before it goes; the last one is confirmed when the run ends.
+      sent = Math.min(total, sent + 1);
+      bar?.update(Math.max(0, sent - 1));
+    },
+    stop() {
+      if (!bar) return;
+      bar.update(sent);
+      bar.stop();
+      bar = undefined;
+    },
+  };
+}
+
+/** Progress only for a person at a terminal: never with --json, in a pipe or in the daemon. */
+export function progressFor(stream: ProgressStream, json: boolean, colour: boolean): SyncProgress | undefined {
+  return stream.isTTY === true && !json ? terminalProgress(stream, colour) : undefined;
+}
