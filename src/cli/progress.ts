@@ -17,6 +17,9 @@ interface ProgressStream {
 export function terminalProgress(stream: ProgressStream, colour: boolean): SyncProgress {
   let bar: SingleBar | undefined;
   let readStarted = 0;
+  let seen = 0;
+  let lastDrawn = 0;
+  let drawn = false;
   let total = 0;
   let sent = 0;
   const line = (text: string): void => {
@@ -27,8 +30,21 @@ export function terminalProgress(stream: ProgressStream, colour: boolean): SyncP
       readStarted = Date.now();
       line(paint(`Reading users from ${source} ...`, 'dim', colour));
     },
+    entries(count) {
+      // One line rewritten in place while the pages arrive; at most every 100 ms.
+      seen += count;
+      const now = Date.now();
+      if (now - lastDrawn < 100) return;
+      lastDrawn = now;
+      const seconds = (now - readStarted) / 1000;
+      const rate = seconds > 0 ? Math.round(seen / seconds) : 0;
+      stream.write(`\r\u001b[2KRead ${seen} entries (${rate}/s) ...`);
+      drawn = true;
+    },
     read(users, entries) {
       const seconds = ((Date.now() - readStarted) / 1000).toFixed(1);
+      if (drawn) stream.write('\r\u001b[2K');
+      drawn = false;
       line(`Read ${users} user(s) in scope (${entries} entries) in ${seconds}s.`);
     },
     sending(operations) {

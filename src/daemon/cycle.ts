@@ -49,6 +49,7 @@ export function makeRunCycle(options: CycleOptions): RunCycle {
         mode: staging ? 'plan' : 'sync',
         logger: options.logger,
         delta: kind === 'delta' && !staging,
+        fingerprint: false,
         signal,
       });
       saveReport(loaded.config.reports, reportJson(report), options.logger);

@@ -63,6 +63,8 @@ export class DirectoryClient {
   readonly url: string;
   /** Search continuation references seen (tolerated: AD returns them for other partitions). */
   referencesSeen = 0;
+  /** Told the size of every page of entries as it arrives (a progress display). */
+  onEntries: ((count: number) => void) | undefined;
 
   private constructor(client: Client, url: string) {
     this.#client = client;
@@ -154,6 +156,7 @@ export class DirectoryClient {
       pageSize: spec.pageSize ?? 500,
     })) {
       this.referencesSeen += page.references.length;
+      this.onEntries?.(page.entries.length);
       yield page.entries.map((e) => toEntry(e, binarySet));
     }
   }

@@ -3,7 +3,7 @@ import type { DirectoryUser } from '../model/directory-user';
 import type { ChangeMark, ScopeEntry } from '../state/scope';
 import type { DirectoryClient, ReadEntry } from './client';
 import { normalizeDn } from './dn';
-import { groupMembers, laterOf, readGroupEntry, userAttributes, type ScopeProblem } from './read';
+import { groupMembers, laterOf, readGroupEntry, userAttributes, userPages, type ScopeProblem } from './read';
 import type { DirectorySettings } from './settings';
 
 export interface DeltaInput {
@@ -53,14 +53,7 @@ export async function readDelta(
   for (const base of s.baseDns) {
     try {
       const filter = `(&${s.userFilter}${s.vendor.changedSince(input.mark.mark)})`;
-      for await (const page of client.searchPages({
-        base,
-        scope: 'sub',
-        filter,
-        attributes,
-        binaryAttributes: s.vendor.binaryAttributes,
-        pageSize: s.pageSize,
-      })) {
+      for await (const page of userPages(client, s, base, 'sub', filter)) {
         for (const entry of page) {
           entriesRead += 1;
           byDn.set(normalizeDn(entry.dn), entry);
@@ -96,14 +89,7 @@ export async function readDelta(
     for (const dn of members) {
       if (byDn.has(dn) || scopeByDn.has(dn)) continue;
       try {
-        for await (const page of client.searchPages({
-          base: dn,
-          scope: 'base',
-          filter: s.userFilter,
-          attributes,
-          binaryAttributes: s.vendor.binaryAttributes,
-          pageSize: s.pageSize,
-        })) {
+        for await (const page of userPages(client, s, dn, 'base', s.userFilter)) {
           for (const entry of page) {
             entriesRead += 1;
             byDn.set(normalizeDn(entry.dn), entry);

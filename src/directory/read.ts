@@ -113,6 +113,24 @@ export async function groupMembers(
   return members;
 }
 
+/** Pages of user entries under `base` (its subtree, or the entry itself) matching `filter`, with every attribute the rules need. */
+export function userPages(
+  client: DirectoryClient,
+  s: DirectorySettings,
+  base: string,
+  scope: 'sub' | 'base',
+  filter: string,
+): AsyncGenerator<ReadEntry[]> {
+  return client.searchPages({
+    base,
+    scope,
+    filter,
+    attributes: userAttributes(s),
+    binaryAttributes: s.vendor.binaryAttributes,
+    pageSize: s.pageSize,
+  });
+}
+
 /**
  * Reads the users of the mapped groups. A failed base or group is recorded as a problem and
  * the rest is still read; only a failure to talk to the server at all throws (the caller has
@@ -121,7 +139,6 @@ export async function groupMembers(
 export async function readDirectory(client: DirectoryClient, s: DirectorySettings): Promise<DirectoryRead> {
   const problems: ScopeProblem[] = [];
   const usersByDn = new Map<string, ReadEntry>();
-  const attributes = userAttributes(s);
   let entriesRead = 0;
   const changeKey = s.vendor.changeAttribute.toLowerCase();
   let newest: string | undefined;
@@ -129,14 +146,7 @@ export async function readDirectory(client: DirectoryClient, s: DirectorySetting
   for (const base of s.baseDns) {
     const before = entriesRead;
     try {
-      for await (const page of client.searchPages({
-        base,
-        scope: 'sub',
-        filter: s.userFilter,
-        attributes,
-        binaryAttributes: s.vendor.binaryAttributes,
-        pageSize: s.pageSize,
-      })) {
+      for await (const page of userPages(client, s, base, 'sub', s.userFilter)) {
         for (const entry of page) {
           entriesRead += 1;
           usersByDn.set(normalizeDn(entry.dn), entry);

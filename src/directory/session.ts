@@ -40,6 +40,7 @@ export async function readConfiguredDirectory(
   config: DirectoryConfig,
   bindPassword: Secret,
   delta?: DeltaInput,
+  onEntries?: (count: number) => void,
 ): Promise<ConfiguredRead> {
   const client = await DirectoryClient.connect({
     urls: Array.isArray(config.url) ? config.url : [config.url],
@@ -50,6 +51,7 @@ export async function readConfiguredDirectory(
     allowInsecure: config.allowInsecure,
     timeoutMs: config.timeoutMs,
   });
+  client.onEntries = onEntries;
   try {
     return await readWith(client, config, delta);
   } catch (err) {

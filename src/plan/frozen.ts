@@ -85,10 +85,12 @@ function sha256(text: string): string {
  * values does not change what a plan was computed against.
  */
 export function snapshotFingerprint(snapshot: readonly SnapshotUser[]): string {
-  const rows = [...snapshot]
-    .sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0))
-    .map(({ updatedAt: _updatedAt, ...rest }) => rest);
-  return sha256(canonicalJson(rows));
+  const rows = [...snapshot].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
+  // Hashed row by row: the same bytes as canonicalJson(rows), without building one string of
+  // tens of megabytes at 100k users.
+  const hash = createHash('sha256').update('[', 'utf8');
+  rows.forEach(({ updatedAt: _updatedAt, ...rest }, i) => hash.update(`${i > 0 ? ',' : ''}${canonicalJson(rest)}`, 'utf8'));
+  return `sha256:${hash.update(']', 'utf8').digest('hex')}`;
 }
 
 function digestOf(plan: Omit<FrozenPlan, 'digest'>): string {

@@ -42,12 +42,31 @@ export class ScopeStore {
     return row && { serverId: row.server_id, mark: row.mark };
   }
 
-  /** After a complete full read: the whole scope is replaced, in one transaction. */
+  /**
+   * After a complete full read: the scope becomes exactly `entries`, in one transaction. Only
+   * rows that differ are written: a full sync where nothing changed writes nothing.
+   */
   replace(entries: Iterable<ScopeEntry>, mark: ChangeMark | undefined): void {
-    const insert = this.#db.prepare('INSERT INTO directory_scope (external_id, dn, groups) VALUES (?, ?, ?)');
+    const upsert = this.#db.prepare(
+      `INSERT INTO directory_scope (external_id, dn, groups) VALUES (?, ?, ?)
+       ON CONFLICT(external_id) DO UPDATE SET dn = excluded.dn, groups = excluded.groups`,
+    );
+    const remove = this.#db.prepare('DELETE FROM directory_scope WHERE external_id = ?');
     this.#db.transaction(() => {
-      this.#db.prepare('DELETE FROM directory_scope').run();
-      for (const e of entries) insert.run(e.externalId, e.dn, JSON.stringify(e.groups));
+      const current = new Map(
+        this.#db
+          .prepare<[], ScopeRow>('SELECT * FROM directory_scope')
+          .all()
+          .map((r) => [r.external_id, r] as const),
+      );
+      for (const e of entries) {
+        const groups = JSON.stringify(e.groups);
+        const row = current.get(e.externalId);
+        current.delete(e.externalId);
+        if (row && row.dn === e.dn && row.groups === groups) continue;
+        upsert.run(e.externalId, e.dn, groups);
+      }
+      for (const gone of current.keys()) remove.run(gone);
       this.#setMark(mark);
     })();
   }

@@ -97,6 +97,10 @@ export class SnapshotStore {
     this.#upsert.run({ ...user, active: user.active ? 1 : 0 });
   }
 
+  activeCount(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM snapshot WHERE active = 1').get() as { n: number }).n;
+  }
+
   count(): number {
     return (this.#db.prepare('SELECT count(*) AS n FROM snapshot').get() as { n: number }).n;
   }

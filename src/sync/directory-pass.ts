@@ -73,7 +73,12 @@ export function emptyBaseProblems(
 }
 
 /** Reads the directory: a delta when asked and a previous complete read makes one possible. */
-export async function readDirectoryPass(loaded: LoadedConfig, db: StateDb, delta: boolean): Promise<DirectoryPass> {
+export async function readDirectoryPass(
+  loaded: LoadedConfig,
+  db: StateDb,
+  delta: boolean,
+  onEntries?: (count: number) => void,
+): Promise<DirectoryPass> {
   const { directory, source, rules } = loaded.config;
   if (!directory || !loaded.bindPassword) {
     if (!source) throw new Error('no directory and no source configured'); // the schema refuses this
@@ -111,7 +116,7 @@ export async function readDirectoryPass(loaded: LoadedConfig, db: StateDb, delta
   const store = new ScopeStore(db);
   const mark = delta ? store.mark() : undefined;
   const input = mark ? { mark, scope: store.all() } : undefined;
-  const read = await readConfiguredDirectory(directory, loaded.bindPassword, input);
+  const read = await readConfiguredDirectory(directory, loaded.bindPassword, input, onEntries);
   const common = {
     server: read.server,
     vendor: read.settings.vendor.kind,

@@ -27,6 +27,11 @@ export interface SyncOptions {
   readonly delta?: boolean;
   /** Aborted: send nothing after the operation in flight (the daemon is stopping). */
   readonly signal?: AbortSignal;
+  /**
+   * Fingerprint the whole snapshot for the report (needed by `plan --out`). Default true. A delta
+   * without it reads only the snapshot rows of the users it touches.
+   */
+  readonly fingerprint?: boolean;
   /** Told how the run advances (a progress bar in a terminal); the daemon passes none. */
   readonly progress?: SyncProgress;
 }
@@ -34,6 +39,8 @@ export interface SyncOptions {
 /** What a run reports as it goes; every call is optional to honour. */
 export interface SyncProgress {
   reading(source: string): void;
+  /** Entries arrived from the directory (a page at a time), while it is read. */
+  entries?(count: number): void;
   read(users: number, entries: number): void;
   sending(operations: number): void;
   /** Called before each operation is sent. */
@@ -104,7 +111,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     // Lease, then the journals of dead runs, before anything new is planned (invariant 2).
     if (client) session = await openApplySession({ db, runId, runs, client, target: config.target, logger });
     options.progress?.reading(config.source?.csv.file ?? 'the directory');
-    const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false);
+    const onEntries = options.progress?.entries?.bind(options.progress);
+    const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false, onEntries);
     options.progress?.read(directoryRead.users.length, directoryRead.entriesRead);
     const { server, rules: settings } = directoryRead;
     if (directoryRead.fallback) logger.info('full read instead of a delta', { reason: directoryRead.fallback });
@@ -137,21 +145,29 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         `${desired.entriesWithDuplicateId} in-scope entries share a ${settings.idAttribute} with another, so ids cannot be trusted`,
       );
     }
-    const confirmedUsers = snapshot.all();
     // A delta plans over the users it read; everyone else is unchanged by definition.
     const affected = directoryRead.affected;
+    const confirmedUsers = !affected || options.fingerprint !== false ? snapshot.all() : undefined;
+    const planSnapshot = !affected
+      ? (confirmedUsers ?? [])
+      : confirmedUsers
+        ? confirmedUsers.filter((u) => affected.has(u.externalId))
+        : [...affected].flatMap((id) => snapshot.get(id) ?? []);
+    const activeManaged = confirmedUsers ? confirmedUsers.filter((u) => u.active).length : snapshot.activeCount();
+    const snapshotSummary = confirmedUsers
+      ? summarizeSnapshot(confirmedUsers)
+      : { fingerprint: '', users: snapshot.count(), active: activeManaged };
     const plan = buildPlan({
       desired: desired.users,
       skipped: desired.skipped,
       held: desired.held,
-      snapshot: affected ? confirmedUsers.filter((u) => affected.has(u.externalId)) : confirmedUsers,
+      snapshot: planSnapshot,
       absenceUntrusted,
       // A missing group may be the one that gave a user their role: do not downgrade anyone.
       holdAccessChanges: directoryRead.problems.length > 0,
     });
     for (const s of plan.skipped) logger.warn('user skipped', { dn: s.dn, reason: s.reason, detail: s.message });
     for (const h of plan.held) logger.warn('deactivations held', { detail: h });
-    const activeManaged = confirmedUsers.filter((u) => u.active).length;
     const guard = applyGuard(plan.operations, activeManaged, config.guard, options.approval ?? { kind: 'none' });
     for (const c of guard.checks.filter((c) => c.exceeded)) {
       if (c.released) logger.warn('mass-change guard released', { change: c.change, count: c.count, limit: c.limit });
@@ -221,7 +237,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       },
       guard: { checks: guard.checks, stopped: guard.stopped },
       resumed: session?.resumed ?? NOTHING_RESUMED,
-      snapshot: summarizeSnapshot(confirmedUsers),
+      snapshot: snapshotSummary,
     };
   } catch (err) {
     runs.finish(runId, 'failed', {}, errorMessage(err));

@@ -9,7 +9,7 @@ import type { Client } from 'ldapts';
 import { SAMBA } from './support/env';
 import { openldapConfig, runCli, SAMBA_ENV, sambaConfig, SECRETS_ENV, tempDir, writeConfig } from './support/cli';
 import { addMember, loadOpenldapFixture, openldapAdmin, removeMember, replaceAttribute, type Fixture } from './support/ldap';
-import { addGroup, addOu, addUser, deleteTree, modifyAttribute, sambaAdmin } from './support/samba';
+import { addGroup, addOu, addUser, deleteLeftovers, deleteTree, modifyAttribute, sambaAdmin } from './support/samba';
 import { ScimProcess } from './support/scim';
 
 jest.setTimeout(120_000);
@@ -116,6 +116,7 @@ describe('delta sync on Samba AD (uSNChanged)', () => {
 
   beforeAll(async () => {
     ad = await sambaAdmin();
+    await deleteLeftovers(ad, 'delta-');
     root = `OU=delta-${Date.now().toString(36)},${SAMBA.testsOu}`;
     await addOu(ad, root);
     for (const sam of ['dl.anna', 'dl.ben', 'dl.cleo', 'dl.dan'])

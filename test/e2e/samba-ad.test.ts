@@ -16,6 +16,7 @@ import {
   modifyAttribute,
   objectGuidFromSamba,
   sambaAdmin,
+  deleteLeftovers,
   setDisabled,
 } from './support/samba';
 import { ScimProcess, type ScimUserView } from './support/scim';
@@ -77,6 +78,7 @@ let mainConfig: string;
 
 beforeAll(async () => {
   ad = await sambaAdmin();
+  await deleteLeftovers(ad, 'e2e-');
   root = `OU=e2e-${Date.now().toString(36)},${SAMBA.testsOu}`;
   people = `OU=People,${root}`;
   moved = `OU=Moved,${root}`;

@@ -50,6 +50,8 @@ async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: Ru
     logger,
     approval: approvalOf(options),
     delta: options.delta ?? false,
+    // Only a frozen plan needs the whole snapshot's fingerprint; a delta then reads less.
+    fingerprint: mode === 'plan' && options.out !== undefined,
     ...(progress ? { progress } : {}),
   });
   saveReport(loaded.config.reports, reportJson(report), logger);
@@ -87,6 +89,7 @@ export function registerRunCommands(program: Command, run: (fn: () => Promise<nu
     .description('dry run: read the directory and show what a sync would change, without sending anything')
     .option('--json', 'print the plan as JSON')
     .option('--out <file>', 'also write the exact operations to FILE, for `dirsync apply FILE`')
+    .option('--delta', 'read only what changed since the last complete sync (a full read when there is none)')
     .action((options: RunCommandOptions) => run(() => execute('plan', program.opts<GlobalOptions>(), options)));
 
   program

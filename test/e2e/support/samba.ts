@@ -87,3 +87,25 @@ export function objectGuidFromSamba(dn: string): string {
   if (!m) throw new Error(`no objectGUID for ${dn} in: ${out}`);
   return m[1] as string;
 }
+
+/**
+ * Removes what an earlier, interrupted run of a test file left under the tests OU. AD names
+ * (sAMAccountName, userPrincipalName) are unique in the whole domain, so leftovers would
+ * collide with the users the next run creates.
+ */
+export async function deleteLeftovers(client: Client, prefix: string): Promise<void> {
+  const { searchEntries } = await client.search(SAMBA.testsOu, {
+    scope: 'one',
+    filter: '(objectClass=organizationalUnit)',
+    attributes: ['1.1'],
+  });
+  for (const e of searchEntries) {
+    if (!e.dn.toLowerCase().startsWith(`ou=${prefix.toLowerCase()}`)) continue;
+    const groups = await client
+      .search(e.dn, { scope: 'sub', filter: '(objectClass=group)', attributes: ['1.1'] })
+      .catch(() => undefined);
+    // Groups first: deleting a member of a large group rewrites the group's links each time.
+    for (const g of groups?.searchEntries ?? []) await client.del(g.dn).catch(() => undefined);
+    await deleteTree(client, e.dn);
+  }
+}

@@ -38,4 +38,18 @@ describe('progress', () => {
     expect(text).not.toContain('4/3');
     expect(text).not.toContain('\u001b[2m');
   });
+
+  it('counts entries while the directory is read, on one line that the summary replaces', () => {
+    const term = fakeTerminal();
+    const progress = terminalProgress(term, false);
+    progress.reading('the directory');
+    progress.entries?.(500);
+    progress.entries?.(500); // within 100 ms of the last draw: counted, not drawn
+    progress.read(900, 1000);
+    const text = term.text();
+    const clear = '\r\u001b[2K';
+    expect(text).toContain(`${clear}Read 500 entries (`);
+    expect(text).not.toContain('Read 1000 entries');
+    expect(text).toContain(`${clear}Read 900 user(s) in scope (1000 entries)`);
+  });
 });

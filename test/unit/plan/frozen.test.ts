@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Operation } from '../../../src/model/plan';
 import { canonicalJson, freezePlan, parseFrozenPlan, snapshotFingerprint, summarizeSnapshot } from '../../../src/plan/frozen';
 import { desiredUser, snapshotOf } from '../builders';
@@ -73,5 +74,31 @@ describe('frozen plan files', () => {
     const extra = JSON.parse(frozenText()) as { operations: Record<string, unknown>[] };
     (extra.operations[0] as Record<string, unknown>).password = 'x';
     expect(parseFrozenPlan(JSON.stringify(extra))).toMatchObject({ ok: false, problem: expect.stringContaining('operations.0') });
+  });
+});
+
+describe('snapshotFingerprint, hashed row by row', () => {
+  it('equals the hash of the canonical JSON of the sorted rows without updatedAt', () => {
+    const rows = ['b', 'a', 'c'].map((id) => ({
+      externalId: id,
+      targetId: `t-${id}`,
+      dn: `uid=${id}`,
+      userName: `user.${id}`,
+      email: `${id}@example.org`,
+      givenName: 'G',
+      familyName: 'F',
+      displayName: 'G F',
+      role: 'User',
+      userType: 'Viewer',
+      active: id !== 'c',
+      updatedAt: `2026-01-0${id === 'a' ? 1 : 2}T00:00:00.000Z`,
+    }));
+    const expected = createHash('sha256')
+      .update(
+        canonicalJson([...rows].sort((x, y) => x.externalId.localeCompare(y.externalId)).map(({ updatedAt: _u, ...r }) => r)),
+      )
+      .digest('hex');
+    expect(snapshotFingerprint(rows)).toBe(`sha256:${expected}`);
+    expect(snapshotFingerprint([])).toBe(`sha256:${createHash('sha256').update('[]').digest('hex')}`);
   });
 });
