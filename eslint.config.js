@@ -14,6 +14,13 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'error',
       'no-console': 'error',
       eqeqeq: ['error', 'always'],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='iterate']",
+          message: 'use all() or get(): a better-sqlite3 StatementIterator left to the GC aborts Node 24',
+        },
+      ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {

@@ -315,7 +315,8 @@ function load(db: Database.Database): StoreState {
   const rows = db.prepare<[], ResourceRow>(
     'SELECT id, kind, created, last_modified, revision, attributes FROM resources ORDER BY seq',
   );
-  for (const row of rows.iterate()) {
+  // all(), not iterate(): a StatementIterator left to the GC aborts Node 24 (see openSqlite).
+  for (const row of rows.all()) {
     if (row.kind !== 'User' && row.kind !== 'Group') throw new Error(`resource ${row.id} has unknown kind ${row.kind}`);
     const resource = toResource(row);
     collection(state, row.kind).set(resource.id, resource);
