@@ -6,6 +6,10 @@
  * Deliberately strict: anything a stricter production server could reject is rejected, so the
  * connector cannot come to depend on leniency that only this test server offers.
  *
+ * Schemas: core User (with the enterprise extension and the dirsync licensing extension, whose
+ * `licenses` has the shape of `entitlements`) and core Group (with the dirsync licensing
+ * extension's `seats`); see licensing.ts. All extensions are optional.
+ *
  * Where scimmy 1.3.5 / scimmy-routers 1.3.2 fall short, and what this file does instead:
  * - Express 5 re-parses `req.query` on every access, so the routers' cast of startIndex/count to
  *   numbers is lost and scimmy silently ignores string pagination parameters. Pagination is
@@ -21,11 +25,31 @@
  *   lacking the attribute simply does not match.
  * - scimmy's PatchOp: `replace` without a path appends to multi-valued attributes instead of
  *   replacing them; `replace` of a complex attribute drops sub-attributes the request did not
- *   mention (RFC: they are left unchanged); `add` duplicates values already present; setting a
- *   sub-attribute of an absent complex extension attribute (e.g. enterprise `manager.value`)
- *   fails with noTarget; value filters in paths are parsed with the lenient lexer and a filter
- *   it cannot parse turns a `remove` into a silent no-op. Operations are normalised first, path
- *   filters are validated strictly, and duplicates are removed before storing.
+ *   mention (RFC: they are left unchanged); `add` duplicates values already present (in core
+ *   attributes and extensions alike); setting a sub-attribute of an absent complex extension
+ *   attribute (e.g. enterprise `manager.value`) fails with noTarget; value filters in paths are
+ *   parsed with the lenient lexer and a filter it cannot parse turns a `remove` into a silent
+ *   no-op. Operations are normalised first, path filters are validated strictly, and duplicates
+ *   are removed before storing.
+ * - scimmy's PatchOp assigns a schema extension's object as a whole, so an `add` with the
+ *   extension as path, or with an extension object in a path-less value, replaced a multi-valued
+ *   extension attribute instead of adding to it; such operations (and the same `replace`) are
+ *   split into one per extension attribute.
+ * - scimmy's PatchOp throws on a value-filtered `remove` that empties, or finds absent, a
+ *   multi-valued extension attribute (`urn:...:User:licenses[value eq "L1"]`), on a `remove` whose
+ *   path is a whole extension, and cannot evaluate escaped strings in filters. Every value-filtered
+ *   `remove` (core attributes included) and every whole-extension `remove` is therefore applied
+ *   here, in sequence with scimmy's operations; the PATCH is still written once.
+ * - scimmy casts numeric strings ("5") into integer and decimal attributes; a JSON string is
+ *   rejected here instead (400 invalidValue), in bodies and PATCH values.
+ * - scimmy drops "schemas" from a resource when `attributes` is given (RFC 7644 §3.9 keeps it)
+ *   and then fails (400 "Cannot read properties of undefined") on any resource with an extension,
+ *   as it does for `excludedAttributes=schemas`; "schemas" is always selected here.
+ * - scimmy's PatchOp accepts operations on readOnly attributes such as `groups` and `meta`, which
+ *   were then dropped silently (200/204); they are refused with 400 mutability (RFC 7644 §3.5.2).
+ * - scimmy's SchemaDefinition accepts only ids under `urn:ietf:params:scim:schemas:`, which
+ *   RFC 7643 §10.2 reserves for registered schemas; the dirsync licensing extensions
+ *   (licensing.ts) are given their `urn:dirsync:` ids after construction.
  * - scimmy declares `roles.type` and `x509Certificates.type` with an empty canonical value list,
  *   so any value was rejected; the constraint is removed (RFC 7643 defines none).
  * - scimmy-routers answers 401 without a `WWW-Authenticate` header (RFC 6750 §3); added.
@@ -51,6 +75,7 @@ import {
   type StoreTransaction,
   type StoredResource,
 } from './store';
+import { licensingGroupDefinition, licensingUserDefinition } from './licensing';
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -289,6 +314,8 @@ function scimRouter(): express.Router {
     SCIMMY.Schemas.User.definition.attribute(path).config.canonicalValues = undefined;
   }
   UserResource.extend(SCIMMY.Schemas.EnterpriseUser, false);
+  SCIMMY.Schemas.User.definition.extend(licensingUserDefinition, false);
+  SCIMMY.Schemas.Group.definition.extend(licensingGroupDefinition, false);
   SCIMMY.Resources.declare(UserResource, 'User');
   SCIMMY.Resources.declare(GroupResource, 'Group');
 
@@ -384,7 +411,7 @@ function tokenMatches(target: TargetState, presented: string): boolean {
 // Errors and JSON helpers
 // ---------------------------------------------------------------------------------------------
 
-type ScimType = 'uniqueness' | 'invalidFilter' | 'invalidSyntax' | 'invalidPath' | 'invalidValue' | 'noTarget';
+type ScimType = 'uniqueness' | 'invalidFilter' | 'invalidSyntax' | 'invalidPath' | 'invalidValue' | 'noTarget' | 'mutability';
 
 function scimError(status: 400 | 404 | 409, scimType: ScimType | undefined, detail: string): Error {
   // scimmy's own code passes a falsy scimType when there is none.
@@ -853,6 +880,8 @@ function containsQuoteOrBackslash(node: FilterNode): boolean {
 type PatchMessage = Parameters<SCIMMY.Resources.User['patch']>[0];
 type PatchOperation = SCIMMY.Messages.PatchOp.PatchOpOperation;
 
+const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
 const PATCH_PATH = /^([^[\]]+?)(?:\[(.*)\](?:\.([A-Za-z$][\w$-]*))?)?$/s;
 
 function invalidPath(detail: string): Error {
@@ -864,7 +893,7 @@ function invalidPath(detail: string): Error {
  * treats a path filter it cannot parse as matching nothing, which would turn a bad `remove` into
  * a silent success.
  */
-function validatePatchPath(definition: SchemaDefinition, path: string): void {
+function validatePatchPath(definition: SchemaDefinition, path: string, appliedLocally: boolean): void {
   const match = PATCH_PATH.exec(path);
   const attributePath = match?.[1];
   if (match === null || attributePath === undefined) throw invalidPath(`Invalid path '${path}'`);
@@ -876,7 +905,7 @@ function validatePatchPath(definition: SchemaDefinition, path: string): void {
     throw invalidPath(`Value filter in '${path}' requires a multi-valued complex attribute`);
   }
   const filter = parseFilter(definition, filterText, attributePath);
-  if (containsQuoteOrBackslash(filter)) {
+  if (!appliedLocally && containsQuoteOrBackslash(filter)) {
     // scimmy's PatchOp re-parses the filter with a lexer that mishandles escapes.
     throw invalidPath(`This server cannot apply path filters whose strings contain '"' or '\\' ('${path}')`);
   }
@@ -891,59 +920,256 @@ function isSingleValuedComplex(attribute: SCIMMY.Types.Attribute | SchemaDefinit
   return attribute !== undefined && attribute.type === 'complex' && attribute.config.multiValued !== true;
 }
 
+/** The schema extension whose URN is exactly `path`, if any. */
+function extensionNamed(definition: SchemaDefinition, path: string): string | undefined {
+  const lower = path.toLowerCase();
+  return extensionIds(definition).find((id) => id.toLowerCase() === lower);
+}
+
 /**
- * Rewrites an add/replace so scimmy applies RFC semantics: on a single-valued complex attribute
- * (or extension) both merge the given sub-attributes, which scimmy does only for "add".
+ * Rewrites an add/replace so scimmy applies RFC semantics. On a single-valued complex attribute
+ * both merge the given sub-attributes, which scimmy does only for "add". On a schema extension
+ * each attribute is assigned on its own: scimmy assigns the extension object as a whole, so an
+ * "add" would replace a multi-valued extension attribute instead of adding to it.
  */
-function rewriteAssignment(definition: SchemaDefinition, op: 'add' | 'replace', path: string, value: unknown): PatchOperation {
-  if (path.includes('[')) return { op, path, value };
+function rewriteAssignment(definition: SchemaDefinition, op: 'add' | 'replace', path: string, value: unknown): PatchOperation[] {
+  if (path.includes('[')) return [{ op, path, value }];
+  const extension = extensionNamed(definition, path);
+  if (extension !== undefined && isRecord(value)) {
+    return Object.entries(value).flatMap(([name, v]) => rewriteAssignment(definition, op, `${extension}:${name}`, v));
+  }
   if (isSingleValuedComplex(lookupAttribute(definition, path)) && isRecord(value)) {
-    return { op: 'add', path, value };
+    return [{ op: 'add', path, value }];
   }
   const dot = path.lastIndexOf('.');
   if (dot > 0) {
     const parent = path.slice(0, dot);
     const child = path.slice(dot + 1);
     if (!child.includes(':') && isSingleValuedComplex(lookupAttribute(definition, parent))) {
-      return { op: 'add', path: parent, value: { [child]: value } };
+      return [{ op: 'add', path: parent, value: { [child]: value } }];
     }
   }
-  return { op, path, value };
+  return [{ op, path, value }];
+}
+
+/**
+ * scimmy casts numeric strings ("5") into integer and decimal attributes. A JSON string is not a
+ * number, so such values are rejected, in resource bodies and PATCH values alike. `target` is
+ * what `value` is a value of: an attribute, or a schema (the resource, or an extension).
+ */
+function checkNumbers(target: SCIMMY.Types.Attribute | SchemaDefinition | undefined, value: unknown, name: string): void {
+  if (target === undefined || value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) checkNumbers(target, item, name);
+    return;
+  }
+  if (target instanceof SCIMMY.Types.SchemaDefinition) {
+    if (isRecord(value)) for (const [key, v] of Object.entries(value)) checkNumbers(lookupAttribute(target, key), v, key);
+    return;
+  }
+  if (target.type === 'complex') {
+    if (!isRecord(value)) return;
+    for (const [key, v] of Object.entries(value)) {
+      const sub = target.subAttributes?.find((a) => a.name.toLowerCase() === key.toLowerCase());
+      checkNumbers(sub, v, `${name}.${key}`);
+    }
+    return;
+  }
+  if ((target.type === 'integer' || target.type === 'decimal') && typeof value !== 'number') {
+    throw scimError(400, 'invalidValue', `Attribute '${name}' expected a JSON number of type '${target.type}'`);
+  }
+}
+
+/**
+ * RFC 7644 §3.5.2: an operation must be compatible with the attribute's mutability. scimmy lets
+ * one on a readOnly attribute (`groups`, `meta`) through, to be dropped silently; refused here.
+ */
+function checkMutability(definition: SchemaDefinition, attributePath: string): void {
+  const names = [attributePath];
+  const dot = attributePath.lastIndexOf('.');
+  if (dot > 0) names.push(attributePath.slice(0, dot));
+  for (const name of names) {
+    const attribute = lookupAttribute(definition, name);
+    if (attribute instanceof SCIMMY.Types.Attribute && attribute.config.mutable === false) {
+      throw scimError(400, 'mutability', `Attribute '${attributePath}' is readOnly`);
+    }
+  }
+}
+
+/** The attribute path an operation's path designates, value filter removed. */
+function targetAttributePath(path: string): string | undefined {
+  const match = PATCH_PATH.exec(path);
+  const attributePath = match?.[1];
+  if (match === null || attributePath === undefined) return undefined;
+  const sub = match[3];
+  return sub === undefined ? attributePath : `${attributePath}.${sub}`;
+}
+
+/** What the value of a PATCH operation is a value of, for `checkNumbers`. */
+function patchValueTarget(
+  definition: SchemaDefinition,
+  path: string | undefined,
+): SCIMMY.Types.Attribute | SchemaDefinition | undefined {
+  if (path === undefined) return definition;
+  const attributePath = targetAttributePath(path);
+  return attributePath === undefined ? undefined : lookupAttribute(definition, attributePath);
+}
+
+/**
+ * A remove this server applies itself (see `applyLocalRemove`) rather than scimmy's PatchOp:
+ * one with a value filter in its path, or one naming a whole schema extension.
+ */
+function isLocalRemove(definition: SchemaDefinition, operation: PatchOperation): boolean {
+  const raw: unknown = operation;
+  if (!isRecord(raw) || typeof raw['op'] !== 'string' || raw['op'].toLowerCase() !== 'remove') return false;
+  const path = raw['path'];
+  return typeof path === 'string' && (path.includes('[') || extensionNamed(definition, path) !== undefined);
 }
 
 function normalizeOperation(definition: SchemaDefinition, operation: PatchOperation): PatchOperation[] {
   const raw: unknown = operation;
   if (!isRecord(raw) || typeof raw['op'] !== 'string') return [operation];
   const op = raw['op'].toLowerCase();
-  const path = raw['path'];
+  // planPatch has had scimmy check that a path, if any, is a string.
+  const path = typeof raw['path'] === 'string' ? raw['path'] : undefined;
   const value = raw['value'];
-  if (typeof path === 'string') validatePatchPath(definition, path);
-  if (op === 'replace' && path === undefined && isRecord(value)) {
-    // RFC 7644 §3.5.2.3: without a path, each attribute in value is replaced.
-    const extensions = extensionIds(definition);
-    return Object.entries(value).flatMap(([key, attributeValue]) => {
-      const extension = extensions.find((id) => id.toLowerCase() === key.toLowerCase());
-      if (extension !== undefined && isRecord(attributeValue)) {
-        return Object.entries(attributeValue).map(([name, v]) =>
-          rewriteAssignment(definition, 'replace', `${extension}:${name}`, v),
-        );
-      }
-      return [rewriteAssignment(definition, 'replace', key, attributeValue)];
-    });
+  if (path !== undefined) {
+    validatePatchPath(definition, path, op === 'remove');
+    const attributePath = targetAttributePath(path);
+    if (attributePath !== undefined) checkMutability(definition, attributePath);
+  } else if (isRecord(value)) {
+    for (const key of Object.keys(value)) checkMutability(definition, key);
   }
-  if ((op === 'replace' || op === 'add') && typeof path === 'string') {
-    return [rewriteAssignment(definition, op, path, value)];
+  if (op === 'add' || op === 'replace') checkNumbers(patchValueTarget(definition, path), value, path ?? '');
+  if ((op === 'replace' || op === 'add') && path === undefined && isRecord(value)) {
+    // RFC 7644 §3.5.2.1 and §3.5.2.3: without a path, each attribute in value is added or replaced.
+    return Object.entries(value).flatMap(([key, attributeValue]) => rewriteAssignment(definition, op, key, attributeValue));
+  }
+  if ((op === 'replace' || op === 'add') && path !== undefined) {
+    return rewriteAssignment(definition, op, path, value);
   }
   return [operation];
 }
 
-function normalizePatchMessage(definition: SchemaDefinition, message: PatchMessage): PatchMessage {
+/** An operation as it will be applied, with the position in the request it came from. */
+interface PlannedOperation {
+  readonly operation: PatchOperation;
+  /** 1-based, as in scimmy's error messages. */
+  readonly index: number;
+  /** Applied by `applyLocalRemove` rather than by scimmy's PatchOp. */
+  readonly local: boolean;
+}
+
+/** Validates the message as scimmy would, then normalises its operations. */
+function planPatch(definition: SchemaDefinition, message: PatchMessage): PlannedOperation[] {
   const raw: unknown = message;
-  if (!isRecord(raw) || !Array.isArray(raw['Operations'])) return message;
-  return {
-    ...message,
-    Operations: message.Operations.flatMap((operation) => normalizeOperation(definition, operation)),
-  };
+  if (raw === undefined) throw scimError(400, 'invalidSyntax', 'Missing message body from PatchOp request');
+  if (!isRecord(raw)) throw scimError(400, 'invalidSyntax', 'PatchOp request expected message body to be single complex value');
+  const schemas = raw['schemas'];
+  if (!Array.isArray(schemas) || schemas.length !== 1 || schemas[0] !== PATCH_OP_SCHEMA) {
+    throw scimError(
+      400,
+      'invalidSyntax',
+      `PatchOp request body messages must exclusively specify schema as '${PATCH_OP_SCHEMA}'`,
+    );
+  }
+  // Checks every operation's op, path and value, numbering them as the client did.
+  new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: message.Operations });
+  return message.Operations.flatMap((operation, i) =>
+    normalizeOperation(definition, operation).map((normalized) => ({
+      operation: normalized,
+      index: i + 1,
+      local: isLocalRemove(definition, normalized),
+    })),
+  );
+}
+
+/** The key under which `object` holds attribute `name` (SCIM attribute names are case-insensitive). */
+function keyOf(object: JsonObject, name: string): string | undefined {
+  if (name in object) return name;
+  const lower = name.toLowerCase();
+  return Object.keys(object).find((k) => k.toLowerCase() === lower);
+}
+
+function withoutKey(object: JsonObject, key: string): JsonObject {
+  return Object.fromEntries(Object.entries(object).filter(([k]) => k !== key));
+}
+
+/**
+ * `holder` without the values of the multi-valued attribute at `segments` that match `filter`
+ * (or, with `sub`, without that sub-attribute of them). What is left empty is unset: the
+ * attribute, then an extension with no attribute left.
+ */
+function removeMatching(
+  holder: JsonObject,
+  segments: readonly string[],
+  filter: FilterNode,
+  sub: string | undefined,
+): JsonObject {
+  const [segment, ...rest] = segments;
+  const key = segment === undefined ? undefined : keyOf(holder, segment);
+  if (key === undefined) return holder;
+  const value = holder[key];
+  let next: JsonValue | undefined;
+  if (rest.length > 0) {
+    if (!isJsonObject(value)) return holder;
+    const inner = removeMatching(value, rest, filter, sub);
+    next = Object.keys(inner).length > 0 ? inner : undefined;
+  } else {
+    if (!Array.isArray(value)) return holder;
+    const kept: JsonValue[] = [];
+    for (const item of value) {
+      if (!isJsonObject(item) || !matchesFilter(filter, item)) kept.push(item);
+      else if (sub !== undefined) {
+        const subKey = keyOf(item, sub);
+        const remaining = subKey === undefined ? item : withoutKey(item, subKey);
+        if (Object.keys(remaining).length > 0) kept.push(remaining);
+      }
+    }
+    next = kept.length > 0 ? kept : undefined;
+  }
+  return next === undefined ? withoutKey(holder, key) : { ...holder, [key]: next };
+}
+
+/**
+ * Applies a remove (RFC 7644 §3.5.2.2) to the resource's JSON. scimmy's PatchOp throws when a
+ * value-filtered remove empties, or finds absent, a multi-valued attribute of an extension, and
+ * when the path names a whole extension; it also cannot evaluate escaped strings in filters.
+ * A filter matching nothing changes nothing, as for core attributes.
+ */
+function applyLocalRemove(definition: SchemaDefinition, data: JsonObject, path: string): JsonObject {
+  const extension = extensionNamed(definition, path);
+  if (extension !== undefined) {
+    const key = keyOf(data, extension);
+    return key === undefined ? data : withoutKey(data, key);
+  }
+  const match = PATCH_PATH.exec(path);
+  const attributePath = match?.[1];
+  const filterText = match?.[2];
+  if (match === null || attributePath === undefined || filterText === undefined) throw invalidPath(`Invalid path '${path}'`);
+  const filter = parseFilter(definition, filterText, attributePath);
+  return removeMatching(data, pathSegments(definition, attributePath), filter, match[3]);
+}
+
+/** Renumbers a scimmy PatchOp error raised for `batch` to the operation's place in the request. */
+function renumberPatchError(error: unknown, batch: readonly PlannedOperation[]): unknown {
+  if (!(error instanceof SCIMMY.Types.Error)) return error;
+  error.message = error.message.replace(/\boperation (\d+) in PatchOp request body/, (text, n: string) => {
+    const planned = batch[Number(n) - 1];
+    return planned === undefined ? text : `operation ${planned.index} in PatchOp request body`;
+  });
+  return error;
+}
+
+/** Consecutive operations applied the same way (all by scimmy, or all here). */
+function batchesOf(plan: readonly PlannedOperation[]): PlannedOperation[][] {
+  const batches: PlannedOperation[][] = [];
+  for (const planned of plan) {
+    const current = batches[batches.length - 1];
+    if (current?.[0]?.local === planned.local) current.push(planned);
+    else batches.push([planned]);
+  }
+  return batches;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1126,8 +1352,20 @@ function requireNonBlank(attributes: JsonObject, name: string): void {
  * A POST/PUT with two primaries is rejected; for PATCH the value that just became primary wins
  * and the others are demoted, as RFC 7644 §3.5.2 asks of the server.
  */
-function tidyMultiValued(attributes: JsonObject, mode: Mode, previous: JsonObject | undefined): void {
+function tidyMultiValued(
+  definition: SchemaDefinition,
+  attributes: JsonObject,
+  mode: Mode,
+  previous: JsonObject | undefined,
+  prefix = '',
+): void {
   for (const [name, value] of Object.entries(attributes)) {
+    if (prefix === '' && isJsonObject(value) && extensionNamed(definition, name) !== undefined) {
+      // The multi-valued attributes of a schema extension are held one level down.
+      const before = previous?.[name];
+      tidyMultiValued(definition, value, mode, isJsonObject(before) ? before : undefined, `${name}:`);
+      continue;
+    }
     if (!Array.isArray(value)) continue;
     const seen = new Set<string>();
     const unique = value.filter((item) => {
@@ -1139,7 +1377,7 @@ function tidyMultiValued(attributes: JsonObject, mode: Mode, previous: JsonObjec
     const primaries = unique.filter((item) => isJsonObject(item) && item['primary'] === true);
     if (primaries.length > 1) {
       if (mode !== 'PATCH') {
-        throw scimError(400, 'invalidValue', `At most one value of '${name}' may be primary`);
+        throw scimError(400, 'invalidValue', `At most one value of '${prefix}${name}' may be primary`);
       }
       const before = previous?.[name];
       const primaryBefore = new Set(
@@ -1162,7 +1400,7 @@ const userSpec: KindSpec<SCIMMY.Schemas.User> = {
   definition: () => SCIMMY.Schemas.User.definition,
   normalize: (attributes, mode, previous) => {
     requireNonBlank(attributes, 'userName');
-    tidyMultiValued(attributes, mode, previous);
+    tidyMultiValued(SCIMMY.Schemas.User.definition, attributes, mode, previous);
     return attributes;
   },
   checkConstraints: (tx, attributes, id) => {
@@ -1193,7 +1431,7 @@ const groupSpec: KindSpec<SCIMMY.Schemas.Group> = {
         }
       }
     }
-    tidyMultiValued(attributes, mode, previous);
+    tidyMultiValued(SCIMMY.Schemas.Group.definition, attributes, mode, previous);
     return attributes;
   },
   checkConstraints: (tx, attributes, id) => {
@@ -1241,6 +1479,25 @@ function optionalString(name: string, raw: unknown): string | undefined {
   return raw;
 }
 
+function attributeNames(list: string): string[] {
+  return list.split(',').map((name) => name.trim());
+}
+
+/**
+ * "schemas" is part of every representation (RFC 7644 §3.9's example of `attributes` keeps it).
+ * scimmy drops it unless asked for, and then fails on any resource with an extension.
+ */
+function withSchemas(attributes: string | undefined): string | undefined {
+  if (attributes === undefined || attributes.trim() === '') return attributes;
+  return attributeNames(attributes).some((name) => name.toLowerCase() === 'schemas') ? attributes : `${attributes},schemas`;
+}
+
+function withoutSchemas(excluded: string | undefined): string | undefined {
+  if (excluded === undefined || excluded.trim() === '') return excluded;
+  const kept = attributeNames(excluded).filter((name) => name.toLowerCase() !== 'schemas');
+  return kept.length === 0 ? undefined : kept.join(',');
+}
+
 /**
  * Takes over filter and pagination parsing from scimmy (see the file header); only attribute
  * selection is left to scimmy.
@@ -1251,8 +1508,8 @@ function parseQuery(definition: SchemaDefinition, idOrParams: unknown, maybePara
   const params = isRecord(raw) ? raw : {};
   const filterText = optionalString('filter', params['filter']);
   if (filterText !== undefined && filterText.trim().length === 0) throw invalidFilter('Filter is empty');
-  const attributes = optionalString('attributes', params['attributes']);
-  const excludedAttributes = optionalString('excludedAttributes', params['excludedAttributes']);
+  const attributes = withSchemas(optionalString('attributes', params['attributes']));
+  const excludedAttributes = withoutSchemas(optionalString('excludedAttributes', params['excludedAttributes']));
   return {
     id,
     scimmyParams: {
@@ -1322,7 +1579,11 @@ async function writeResource<S extends SCIMMY.Types.Schema>(
   const mode: Mode = ctx.method === 'PATCH' ? 'PATCH' : id === undefined ? 'POST' : 'PUT';
   if (instance === undefined) throw scimError(400, 'invalidSyntax', `Missing request body for ${mode}`);
   if (!isRecord(instance)) throw scimError(400, 'invalidSyntax', `${mode} body must be a single JSON object`);
-  if (mode !== 'PATCH') checkSchemasAttribute(spec, instance);
+  if (mode !== 'PATCH') {
+    checkSchemasAttribute(spec, instance);
+    // PATCH values were checked operation by operation (normalizeOperation).
+    checkNumbers(spec.definition(), instance, '');
+  }
   const { store } = ctx.target;
   const previous = id === undefined ? undefined : store.get(spec.kind, id)?.attributes;
   const attributes = spec.normalize(coerceInbound(spec, instance), mode, previous);
@@ -1340,6 +1601,56 @@ async function writeResource<S extends SCIMMY.Types.Schema>(
   const data = outboundData(spec.kind, stored, new Lookup(store), ctx.target.baseUrl);
   if (mode === 'POST') ctx.res?.location(`${ctx.target.baseUrl}${spec.endpoint}/${stored.id}`);
   return toSchema(spec, data, ctx.target, mode === 'PATCH' ? undefined : resource.attributes);
+}
+
+/**
+ * RFC 7644 §3.5.2. scimmy's PatchOp applies the operations, except the removes listed by
+ * `isLocalRemove`, which are applied here in their place in the sequence; the result is written
+ * once, so a PATCH is atomic. Like scimmy, answers undefined (204) when nothing changed.
+ */
+async function patchResource<S extends SCIMMY.Types.Schema>(
+  spec: KindSpec<S>,
+  resource: ResourceInstance,
+  message: PatchMessage,
+  rawContext: unknown,
+  io: { read: () => Promise<unknown>; write: (instance: S) => Promise<S> },
+): Promise<S | undefined> {
+  const ctx = requireContext(rawContext);
+  if (resource.id === undefined) throw scimError(404, undefined, 'PATCH operation must target a specific resource');
+  const definition = spec.definition();
+  const plan = planPatch(definition, message);
+  const source = await io.read();
+  if (!(source instanceof spec.schema)) throw new Error(`PATCH read of ${spec.kind} ${resource.id} returned a list`);
+  let current: S = source;
+  for (const batch of batchesOf(plan)) {
+    if (batch[0]?.local) {
+      let data = toJsonObject(current);
+      // Recomputed from the data, so a removed extension is no longer listed.
+      delete data['schemas'];
+      for (const planned of batch) {
+        const path: unknown = planned.operation.path;
+        if (typeof path === 'string') data = applyLocalRemove(definition, data, path);
+      }
+      current = toSchema(spec, data, ctx.target, undefined);
+      continue;
+    }
+    const operations = batch.map((planned) => planned.operation);
+    let patched: S | undefined;
+    try {
+      // Typed as always returning a resource; scimmy returns undefined when nothing changed.
+      patched = await new SCIMMY.Messages.PatchOp({ schemas: [PATCH_OP_SCHEMA], Operations: operations }).apply(current);
+    } catch (error) {
+      throw renumberPatchError(error, batch);
+    }
+    if (patched !== undefined) current = patched;
+  }
+  const written = await io.write(current);
+  const before = toJsonObject(source);
+  const after = toJsonObject(written);
+  delete before['meta'];
+  delete after['meta'];
+  if (canonicalJson(before) === canonicalJson(after)) return undefined;
+  return toSchema(spec, toJsonObject(written), ctx.target, resource.attributes);
 }
 
 async function disposeResource(kind: ResourceKind, resource: ResourceInstance, rawContext: unknown): Promise<void> {
@@ -1361,6 +1672,14 @@ async function disposeResource(kind: ResourceKind, resource: ResourceInstance, r
   });
 }
 
+/**
+ * scimmy's typings say patch() always resolves to a resource, but scimmy resolves to undefined
+ * when nothing changed, which scimmy-routers answers with 204; this server does the same.
+ */
+function patchOutcome<S>(result: S | undefined): S {
+  return result as S;
+}
+
 class UserResource extends SCIMMY.Resources.User {
   readonly #query: ParsedQuery;
 
@@ -1379,7 +1698,12 @@ class UserResource extends SCIMMY.Resources.User {
   }
 
   override async patch(message: PatchMessage, ctx?: unknown): Promise<SCIMMY.Schemas.User> {
-    return super.patch(normalizePatchMessage(SCIMMY.Schemas.User.definition, message), ctx);
+    return patchOutcome(
+      await patchResource(userSpec, this, message, ctx, {
+        read: () => this.read(ctx),
+        write: (instance) => this.write(instance, ctx),
+      }),
+    );
   }
 
   override async dispose(ctx?: unknown): Promise<void> {
@@ -1405,7 +1729,12 @@ class GroupResource extends SCIMMY.Resources.Group {
   }
 
   override async patch(message: PatchMessage, ctx?: unknown): Promise<SCIMMY.Schemas.Group> {
-    return super.patch(normalizePatchMessage(SCIMMY.Schemas.Group.definition, message), ctx);
+    return patchOutcome(
+      await patchResource(groupSpec, this, message, ctx, {
+        read: () => this.read(ctx),
+        write: (instance) => this.write(instance, ctx),
+      }),
+    );
   }
 
   override async dispose(ctx?: unknown): Promise<void> {

@@ -418,9 +418,15 @@ describe('PATCH users', () => {
       400,
       'invalidFilter',
     );
-    // scimmy's PatchOp cannot evaluate escaped strings in path filters; refused instead of a silent no-op.
+    // Filtered removes are evaluated by this server, escaped strings included.
+    await scim('PATCH', `/Users/${id}`, { body: patchBody({ op: 'add', path: 'roles', value: [{ value: 'a"b' }] }) });
+    const unescaped = await scim('PATCH', `/Users/${id}`, { body: patchBody({ op: 'remove', path: 'roles[value eq "a\\"b"]' }) });
+    expect(unescaped.status).toBe(200);
+    // scimmy's PatchOp, which applies add and replace, cannot; refused instead of a silent no-op.
     expectScimError(
-      await scim('PATCH', `/Users/${id}`, { body: patchBody({ op: 'remove', path: 'roles[value eq "a\\"b"]' }) }),
+      await scim('PATCH', `/Users/${id}`, {
+        body: patchBody({ op: 'replace', path: 'roles[value eq "a\\"b"].type', value: 'x' }),
+      }),
       400,
       'invalidPath',
     );
