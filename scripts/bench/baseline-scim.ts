@@ -26,6 +26,8 @@ async function main(): Promise<void> {
         externalId: `bench-${i}`,
         dn: userDn(i),
         groups: [],
+        licenses: [],
+        targetGroups: [],
         userName: uid,
         email: `${uid}@example.org`,
         givenName: `Given${i}`,

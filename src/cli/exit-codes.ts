@@ -19,6 +19,8 @@ export const EXIT = {
   service: 10,
   /** The health listener could not start, or a notification channel is misconfigured. */
   daemon: 11,
+  /** `dirsync explain`: no directory user or managed account matched. */
+  notFound: 12,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

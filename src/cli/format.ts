@@ -1,4 +1,5 @@
-import type { Operation } from '../model/plan';
+import type { LicenseReport, Operation } from '../model/plan';
+import type { AccountAccess } from '../model/user-state';
 
 /** Longest a column other than the last may grow before its values are cut with "…". */
 const MAX_COLUMN = 40;
@@ -25,18 +26,63 @@ export function table(headers: readonly string[], rawRows: readonly (readonly st
   return [line(headers), line(headers.map((h) => '-'.repeat(Math.min(h.length, 40)))), ...rows.map(line)].join('\n');
 }
 
+/** "+licenses A, B; -groups C": the access part of an operation, empty when there is none. */
+export function describeAccess(grant: AccountAccess, revoke: AccountAccess): string {
+  const parts: string[] = [];
+  if (grant.licenses.length > 0) parts.push(`+licenses ${grant.licenses.join(', ')}`);
+  if (revoke.licenses.length > 0) parts.push(`-licenses ${revoke.licenses.join(', ')}`);
+  if (grant.targetGroups.length > 0) parts.push(`+groups ${grant.targetGroups.join(', ')}`);
+  if (revoke.targetGroups.length > 0) parts.push(`-groups ${revoke.targetGroups.join(', ')}`);
+  return parts.join('; ');
+}
+
+const NONE: AccountAccess = { licenses: [], targetGroups: [] };
+
 export function describeOperation(op: Operation): string {
   switch (op.kind) {
-    case 'create':
-      return `${op.desired.email}, role ${op.desired.role}, type ${op.desired.userType}`;
+    case 'create': {
+      const access = describeAccess(op.desired, NONE);
+      return `${op.desired.email}, role ${op.desired.role}, type ${op.desired.userType}${access ? `; ${access}` : ''}`;
+    }
     case 'update':
-    case 'reactivate':
-      return op.changes.length === 0
-        ? 'active'
-        : op.changes.map((c) => `${c.field}: ${String(c.from)} -> ${String(c.to)}`).join('; ');
-    case 'deactivate':
-      return op.why === 'disabled-in-directory' ? 'disabled in the directory' : 'no longer in a mapped group';
+    case 'reactivate': {
+      const fields = op.changes.map((c) => `${c.field}: ${String(c.from)} -> ${String(c.to)}`);
+      const access = describeAccess(op.grant, op.revoke);
+      const parts = [...fields, ...(access ? [access] : [])];
+      return parts.length === 0 ? 'active' : parts.join('; ');
+    }
+    case 'deactivate': {
+      const why = op.why === 'disabled-in-directory' ? 'disabled in the directory' : 'no longer in a mapped group';
+      const access = describeAccess(NONE, op.revoke);
+      return access ? `${why}; ${access}` : why;
+    }
+    case 'revoke':
+      return `${op.why === 'grace-period-over' ? 'inactive past the grace period' : 'access removed'}: ${describeAccess(NONE, op.revoke) || 'licenses no longer on the target'}`;
+    case 'delete':
+      return `inactive since ${op.previous.deactivatedAt ?? 'unknown'}: account deleted (licensing.deprovision.deleteAfterDays)`;
   }
+}
+
+/** The license lines of a plan or run: seat shortfalls first (what admins ask for), then the rest. */
+export function describeLicenses(report: LicenseReport): string[] {
+  const lines: string[] = [];
+  for (const f of report.shortfalls) {
+    const shown = f.waiting.slice(0, 10).join(', ');
+    const more = f.waiting.length > 10 ? ` and ${f.waiting.length - 10} more` : '';
+    lines.push(
+      `license ${f.license}: ${f.short} seat(s) short (${f.wanted} users, ${f.seats} seat(s) free for them); waiting: ${shown}${more}`,
+    );
+  }
+  for (const i of report.incompatible) {
+    lines.push(`license ${i.license} not assigned to ${i.userName}: user type "${i.userType}" does not allow it (${i.dn})`);
+  }
+  for (const x of report.extra) {
+    lines.push(
+      `license ${x.license} on ${x.userName} was not granted by any group: ${x.removed ? 'removed (licensing.exclusive)' : 'left alone, reported'}`,
+    );
+  }
+  for (const r of report.restored) lines.push(`license ${r.license} was removed from ${r.userName} on the target: granted again`);
+  return lines;
 }
 
 /** "create 16, deactivate 1": only what is not zero. */

@@ -2,7 +2,7 @@ import type { Logger } from '../log/logger';
 import { pruneReports, writeReport, type ReportDocument } from '../report/files';
 import type { Operation } from '../model/plan';
 import type { SyncReport } from '../sync/run-sync';
-import { describeOperation, table } from './format';
+import { describeLicenses, describeOperation, table } from './format';
 import { fitLine } from './tty';
 
 /** A sync or plan report, or a frozen plan's apply (which reads no directory). */
@@ -14,15 +14,26 @@ function sends(report: RunReport): boolean {
 }
 
 function operationJson(op: Operation): Record<string, unknown> {
-  const base = { kind: op.kind, externalId: op.externalId, userName: op.userName, dn: op.dn };
+  const base = { kind: op.kind, externalId: op.externalId, userName: op.userName, dn: op.dn, detail: describeOperation(op) };
   switch (op.kind) {
     case 'create':
-      return { ...base, email: op.desired.email, role: op.desired.role, userType: op.desired.userType };
+      return {
+        ...base,
+        email: op.desired.email,
+        role: op.desired.role,
+        userType: op.desired.userType,
+        licenses: op.desired.licenses,
+        targetGroups: op.desired.targetGroups,
+      };
     case 'update':
     case 'reactivate':
-      return { ...base, targetId: op.targetId, changes: op.changes };
+      return { ...base, targetId: op.targetId, changes: op.changes, grant: op.grant, revoke: op.revoke };
     case 'deactivate':
-      return { ...base, targetId: op.targetId, why: op.why };
+      return { ...base, targetId: op.targetId, why: op.why, revoke: op.revoke };
+    case 'revoke':
+      return { ...base, targetId: op.targetId, why: op.why, revoke: op.revoke };
+    case 'delete':
+      return { ...base, targetId: op.targetId, deactivatedAt: op.previous.deactivatedAt };
   }
 }
 
@@ -44,6 +55,8 @@ export function reportJson(report: RunReport): Record<string, unknown> {
           ? {
               status: outcome.status,
               ...(outcome.status === 'done' ? { targetId: outcome.targetId } : {}),
+              ...(outcome.status === 'done' && outcome.warnings ? { warnings: outcome.warnings } : {}),
+              ...(outcome.status === 'done' && stopped.has(op) ? { note: 'license revocations held by the guard' } : {}),
               ...(outcome.status === 'failed' ? { error: outcome.error, code: outcome.code } : {}),
               ...(outcome.status === 'consolidation' ? { error: outcome.message } : {}),
             }
@@ -54,6 +67,8 @@ export function reportJson(report: RunReport): Record<string, unknown> {
     }),
     skipped: report.skipped,
     held: report.plan.held,
+    licenses: report.plan.licenses,
+    licenseProblems: report.licenseProblems,
     guard: report.guard.checks,
     resumed: report.resumed,
     snapshot: report.snapshot,
@@ -90,7 +105,11 @@ export function reportText(report: RunReport, width: number): string {
           ? outcome.status === 'failed'
             ? outcome.error
             : outcome.message
-          : describeOperation(op);
+          : outcome?.warnings
+            ? `${describeOperation(op)}; NOT DONE: ${outcome.warnings.join('; ')}`
+            : outcome && stopped.has(op)
+              ? `${describeOperation(op)} (license revocations held by the guard)`
+              : describeOperation(op);
       if (!sends(report)) return [op.kind, op.userName, stopped.has(op) ? `${detail} (guard: would be stopped)` : detail];
       return [op.kind, op.userName, status, detail];
     });
@@ -106,6 +125,9 @@ export function reportText(report: RunReport, width: number): string {
   }
   for (const p of report.directory?.problems ?? []) parts.push('', `Not read completely: ${p.scope}: ${p.reason}`);
   for (const h of report.plan.held) parts.push('', `Held: ${h}`);
+  const licenseLines = describeLicenses(report.plan.licenses);
+  if (licenseLines.length > 0) parts.push('', 'Licenses:', ...licenseLines.map((l) => `  ${l}`));
+  for (const p of report.licenseProblems) parts.push('', `License data not read completely: ${p}`);
   for (const g of report.guard.checks.filter((c) => c.exceeded)) {
     const head = g.released
       ? 'Guard released'
@@ -119,7 +141,13 @@ export function reportText(report: RunReport, width: number): string {
   parts.push(
     '',
     `Run ${report.runId} (${report.mode}, ${report.outcome}): ${verb} create ${c.create ?? 0}, update ${c.update ?? 0}, ` +
-      `reactivate ${c.reactivate ?? 0}, deactivate ${(c.deactivate ?? 0) - (sends(report) ? report.guard.stopped.length : 0)}; unchanged ${c.unchanged ?? 0}, skipped ${report.skipped.length}` +
+      `reactivate ${c.reactivate ?? 0}, deactivate ${(c.deactivate ?? 0) - (sends(report) ? report.guard.stopped.filter((o) => o.kind === 'deactivate').length : 0)}` +
+      ((c.revoke ?? 0) > 0 ? `, release licenses of ${c.revoke}` : '') +
+      ((c.delete ?? 0) > 0 ? `, delete ${c.delete}` : '') +
+      ((c.licensesGranted ?? 0) + (c.licensesRevoked ?? 0) > 0
+        ? `; licenses +${c.licensesGranted ?? 0} -${c.licensesRevoked ?? 0}`
+        : '') +
+      `; unchanged ${c.unchanged ?? 0}, skipped ${report.skipped.length}` +
       (sends(report) ? `, failed ${c.failed ?? 0}` : '') +
       (report.guard.stopped.length > 0 ? `, stopped by the guard ${report.guard.stopped.length}` : '') +
       (report.directory ? `. Read ${report.directory.entriesRead} entries, ${report.directory.inScope} in scope.` : '.'),

@@ -28,8 +28,91 @@ export const MappedGroup = z.strictObject({
   userType: z.string().trim().min(1),
   /** Include members of nested groups; unset = the directory's default (`directory.nestedGroups`). */
   nested: z.boolean().optional(),
+  /** Add-on licenses (names from `licensing.licenses`) granted to members; a user gets the union over their groups. */
+  licenses: z.array(z.string().trim().min(1)).default([]),
+  /** Target (SCIM) groups, by displayName, that members are placed in; created on the target when missing. */
+  targetGroups: z.array(z.string().trim().min(1)).default([]),
+  /**
+   * Who wins when a user is in several mapped groups: the lowest priority number gives role and
+   * user type (and goes first for scarce license seats). Unset: the group's position in the list.
+   */
+  priority: z.number().int().min(0).max(1_000_000).optional(),
 });
 export type MappedGroup = z.infer<typeof MappedGroup>;
+
+const LicenseName = z.string().trim().min(1);
+
+export const LicenseDefinition = z.strictObject({
+  /** The license as the target knows it: the value sent in entitlements, roles or the extension attribute. */
+  name: LicenseName,
+  /**
+   * Seats the connector may hand out: a number, or "target" to read the count from the target
+   * (attribute `seats` of the licensing Group extension on the SCIM Group named like the license).
+   * Unset: unlimited.
+   */
+  seats: z.union([z.number().int().min(0), z.literal('target')]).optional(),
+  /** representation "groups" (and seats "target"): displayName of the SCIM Group that stands for the license. Unset: the name. */
+  group: z.string().trim().min(1).optional(),
+});
+export type LicenseDefinition = z.infer<typeof LicenseDefinition>;
+
+export const UserTypeRules = z.strictObject({
+  /** Roles this user type allows; a mapped group giving another role with this type is a config error. */
+  roles: z.array(z.string().trim().min(1)).min(1),
+  /** Licenses this user type allows; another license is not assigned and is reported. */
+  licenses: z.array(LicenseName).default([]),
+});
+
+const Representation = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('entitlements') }),
+  z.strictObject({ kind: z.literal('roles') }),
+  z.strictObject({
+    kind: z.literal('extension'),
+    /** Schema URN of the User extension, e.g. urn:dirsync:params:scim:schemas:extension:licensing:2.0:User */
+    schema: z.string().regex(/^urn:[^\s]+$/, { message: 'must be a schema URN (urn:...)' }),
+    /** Multi-valued complex attribute of that extension whose `value` holds a license name. */
+    attribute: z.string().regex(/^[A-Za-z][A-Za-z0-9_$-]*$/, { message: 'must be a SCIM attribute name' }),
+  }),
+  z.strictObject({ kind: z.literal('groups') }),
+]);
+export type LicenseRepresentation = z.infer<typeof Representation>;
+
+export const LicensingConfig = z
+  .strictObject({
+    /** The licenses (add-on licenses / product access) the connector manages. */
+    licenses: z.array(LicenseDefinition).default([]),
+    /** Compatibility table: which roles and licenses each user type allows. Unset: no checks. */
+    userTypes: z.record(z.string().trim().min(1), UserTypeRules).optional(),
+    /** How licenses appear on the target: entitlements, roles, an extension attribute, or SCIM Group membership. */
+    representation: Representation.default({ kind: 'entitlements' }),
+    /**
+     * true: the connector owns the managed licenses: one found on a managed user without a
+     * granting group is removed. false: it is reported and left alone.
+     */
+    exclusive: z.boolean().default(false),
+    /**
+     * When the licenses the target actually holds are read and repaired (drift): "full" on full
+     * syncs (daily in the daemon), "always" on every run, "never".
+     */
+    reconcile: z.enum(['full', 'always', 'never']).default('full'),
+    /** Staged deprovisioning of deactivated users. */
+    deprovision: z
+      .strictObject({
+        /** Days after deactivation before a user's licenses are released (0: at once). */
+        revokeLicensesAfterDays: z.number().int().min(0).max(3650).default(30),
+        /** Days after deactivation before the account is deleted. Unset: never (deletion is off by default). */
+        deleteAfterDays: z.number().int().min(1).max(3650).optional(),
+      })
+      .default({ revokeLicensesAfterDays: 30 }),
+  })
+  .default({
+    licenses: [],
+    representation: { kind: 'entitlements' },
+    exclusive: false,
+    reconcile: 'full',
+    deprovision: { revokeLicensesAfterDays: 30 },
+  });
+export type LicensingConfig = z.infer<typeof LicensingConfig>;
 
 export const DirectoryConfig = z.strictObject({
   /** auto: read the server's RootDSE (Active Directory announces itself there). */
@@ -133,8 +216,16 @@ const GuardLimits = z.strictObject({
 export const GuardConfig = z
   .strictObject({
     deactivations: GuardLimits.default({ maxCount: 10, maxPercent: 5 }),
+    /** Users losing at least one license in one run (releases after the grace period are not counted: their deactivation was). */
+    licenseRevocations: GuardLimits.default({ maxCount: 10, maxPercent: 5 }),
+    /** Accounts deleted by staged deprovisioning in one run. */
+    deletions: GuardLimits.default({ maxCount: 10, maxPercent: 5 }),
   })
-  .default({ deactivations: { maxCount: 10, maxPercent: 5 } });
+  .default({
+    deactivations: { maxCount: 10, maxPercent: 5 },
+    licenseRevocations: { maxCount: 10, maxPercent: 5 },
+    deletions: { maxCount: 10, maxPercent: 5 },
+  });
 export type GuardConfig = z.infer<typeof GuardConfig>;
 
 export const StateConfig = z
@@ -289,6 +380,9 @@ const CsvGroup = z.strictObject({
   name: z.string().trim().min(1),
   role: z.string().trim().min(1),
   userType: z.string().trim().min(1),
+  licenses: z.array(z.string().trim().min(1)).default([]),
+  targetGroups: z.array(z.string().trim().min(1)).default([]),
+  priority: z.number().int().min(0).max(1_000_000).optional(),
 });
 
 /** A CSV file (an HR export) read instead of a directory; see README "A CSV file as the source". */
@@ -330,7 +424,12 @@ export const Config = z
     product: ProductConfig.describe('The product organisation: verified domains and admin account (dirsync doctor)'),
     rules: RulesConfig.describe("How the product's username rule is applied"),
     target: TargetConfig.describe("The product's SCIM 2.0 provisioning API"),
-    guard: GuardConfig.describe('Mass-change guard: too many deactivations in one run wait for approval'),
+    licensing: LicensingConfig.describe(
+      'Licenses: catalog, seats, compatibility per user type, representation, drift, staged deprovisioning',
+    ),
+    guard: GuardConfig.describe(
+      'Mass-change guard: too many deactivations, license revocations or deletions in one run wait for approval',
+    ),
     state: StateConfig.describe('The SQLite state database (snapshot, journal, runs)'),
     logging: LoggingConfig.describe('Log level and optional daily log files'),
     reports: ReportsConfig.describe('Per-run JSON and CSV reports'),
@@ -344,5 +443,69 @@ export const Config = z
       ctx.addIssue({ code: 'custom', path: ['directory'], message: 'required (or source.csv to read a CSV file instead)' });
     if (c.directory !== undefined && c.source !== undefined)
       ctx.addIssue({ code: 'custom', path: ['source'], message: 'set either directory or source.csv, not both' });
+    for (const issue of licensingIssues(c)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 export type Config = z.infer<typeof Config>;
+
+interface LicensingIssue {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * Cross-references of the licensing section: every license named by a group or a user type is
+ * in the catalog, and every group's role is one its user type allows (role and user type come
+ * from one group together, so checking each group makes every user's pair valid).
+ */
+function licensingIssues(c: {
+  readonly licensing: LicensingConfig;
+  readonly directory?: { readonly groups: readonly MappedGroup[] } | undefined;
+  readonly source?: { readonly csv: { readonly groups?: readonly z.infer<typeof CsvGroup>[] | undefined } } | undefined;
+}): LicensingIssue[] {
+  const issues: LicensingIssue[] = [];
+  const catalog = c.licensing.licenses.map((l) => l.name);
+  const known = new Set(catalog);
+  const seen = new Set<string>();
+  c.licensing.licenses.forEach((l, i) => {
+    if (seen.has(l.name)) issues.push({ path: ['licensing', 'licenses', i, 'name'], message: `"${l.name}" is listed twice` });
+    seen.add(l.name);
+  });
+  const unknown = (name: string): string =>
+    `"${name}" is not in licensing.licenses (known: ${catalog.length > 0 ? catalog.join(', ') : 'none'})`;
+  const deprovision = c.licensing.deprovision;
+  if (deprovision.deleteAfterDays !== undefined && deprovision.deleteAfterDays < deprovision.revokeLicensesAfterDays) {
+    issues.push({
+      path: ['licensing', 'deprovision', 'deleteAfterDays'],
+      message: `must not be less than revokeLicensesAfterDays (${deprovision.revokeLicensesAfterDays})`,
+    });
+  }
+  const types = c.licensing.userTypes;
+  for (const [type, rules] of Object.entries(types ?? {})) {
+    rules.licenses.forEach((name, j) => {
+      if (!known.has(name)) issues.push({ path: ['licensing', 'userTypes', type, 'licenses', j], message: unknown(name) });
+    });
+  }
+  const groups: { path: (string | number)[]; group: Pick<MappedGroup, 'role' | 'userType' | 'licenses'> }[] = [
+    ...(c.directory?.groups ?? []).map((group, i) => ({ path: ['directory', 'groups', i], group })),
+    ...(c.source?.csv.groups ?? []).map((group, i) => ({ path: ['source', 'csv', 'groups', i], group })),
+  ];
+  for (const { path, group } of groups) {
+    group.licenses.forEach((name, j) => {
+      if (!known.has(name)) issues.push({ path: [...path, 'licenses', j], message: unknown(name) });
+    });
+    if (!types) continue;
+    const rules = types[group.userType];
+    if (!rules) {
+      issues.push({
+        path: [...path, 'userType'],
+        message: `"${group.userType}" is not in licensing.userTypes (known: ${Object.keys(types).join(', ')})`,
+      });
+    } else if (!rules.roles.includes(group.role)) {
+      issues.push({
+        path: [...path, 'role'],
+        message: `"${group.role}" is not allowed for user type "${group.userType}" (licensing.userTypes.${group.userType}.roles: ${rules.roles.join(', ')})`,
+      });
+    }
+  }
+  return issues;
+}

@@ -26,18 +26,31 @@ export const MANAGED_FIELDS = [
 
 export type ManagedField = (typeof MANAGED_FIELDS)[number];
 
+/** Licenses and target groups of an account, each list sorted and without duplicates. */
+export interface AccountAccess {
+  readonly licenses: readonly string[];
+  readonly targetGroups: readonly string[];
+}
+
+export const NO_ACCESS: AccountAccess = { licenses: [], targetGroups: [] };
+
 /** What the directory says a user's account should be. */
-export interface DesiredUser extends ManagedAttributes {
+export interface DesiredUser extends ManagedAttributes, AccountAccess {
   readonly externalId: string;
   readonly dn: string;
-  /** The mapped groups that put the user in scope, in config order (the first gave role and type). */
+  /** The mapped groups that put the user in scope (the one with the best priority gave role and type). */
   readonly groups: readonly string[];
 }
 
-/** What the target confirmed for an account we manage (invariant 4: never what we hoped). */
-export interface SnapshotUser extends ManagedAttributes {
+/**
+ * What the target confirmed for an account we manage (invariant 4: never what we hoped). Its
+ * licenses and target groups are the ones dirsync granted and the target confirmed.
+ */
+export interface SnapshotUser extends ManagedAttributes, AccountAccess {
   readonly externalId: string;
   readonly targetId: string;
   readonly dn: string;
   readonly updatedAt: string;
+  /** When dirsync deactivated the account (staged deprovisioning counts from here); unset while active. */
+  readonly deactivatedAt?: string | undefined;
 }

@@ -1,9 +1,35 @@
-import type { Operation, Plan, PlanSummary } from '../model/plan';
+import {
+  EMPTY_LICENSE_REPORT,
+  revokedLicenses,
+  type ExtraLicense,
+  type LicenseReport,
+  type Operation,
+  type Plan,
+  type PlanSummary,
+} from '../model/plan';
 import type { SkippedUser } from '../model/skip';
-import type { DesiredUser, SnapshotUser } from '../model/user-state';
+import { NO_ACCESS, type AccountAccess, type DesiredUser, type SnapshotUser } from '../model/user-state';
 import { diffAttributes } from './diff';
 
+/** License and target group planning, and staged deprovisioning. */
+export interface LicensingPlanInput {
+  readonly now: Date;
+  /** Days after deactivation before licenses are released (0: with the deactivation). */
+  readonly revokeAfterDays: number;
+  /** Days after deactivation before the account is deleted; undefined: never. */
+  readonly deleteAfterDays?: number | undefined;
+  /** Licenses on a managed account that no group grants are removed (else reported). */
+  readonly exclusive: boolean;
+  /** Managed licenses the target holds, per externalId (drift read). Absent: the snapshot is believed. */
+  readonly observed?: ReadonlyMap<string, readonly string[]>;
+  /** Seat shortfalls, incompatible licenses and seat use found when licenses were resolved. */
+  readonly resolved?: Pick<LicenseReport, 'shortfalls' | 'incompatible' | 'seats'>;
+}
+
+const NO_LICENSING: LicensingPlanInput = { now: new Date(0), revokeAfterDays: Number.MAX_SAFE_INTEGER, exclusive: false };
+
 export interface PlanInput {
+  /** Licenses already resolved (plan/licenses.ts): what dirsync grants each user. */
   readonly desired: readonly DesiredUser[];
   readonly skipped: readonly SkippedUser[];
   /** In scope but not provisionable this run: never deactivated for that. */
@@ -14,11 +40,19 @@ export interface PlanInput {
    * Any reason at all means: no deactivation for absence in this run.
    */
   readonly absenceUntrusted: readonly string[];
-  /** Hold role and user type changes (a group that decides them may be unreadable). */
+  /** Hold role and user type changes and revocations (a group that decides them may be unreadable). */
   readonly holdAccessChanges?: boolean;
+  readonly licensing?: LicensingPlanInput;
 }
 
-const KIND_ORDER: Record<Operation['kind'], number> = { create: 0, reactivate: 1, update: 2, deactivate: 3 };
+const KIND_ORDER: Record<Operation['kind'], number> = {
+  create: 0,
+  reactivate: 1,
+  update: 2,
+  revoke: 3,
+  deactivate: 4,
+  delete: 5,
+};
 
 function compareOps(a: Operation, b: Operation): number {
   const byKind = KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
@@ -32,26 +66,99 @@ function compareSkipped(a: SkippedUser, b: SkippedUser): number {
   return a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0;
 }
 
+const minus = (a: readonly string[], b: readonly string[]): string[] => {
+  const drop = new Set(b);
+  return a.filter((x) => !drop.has(x));
+};
+const both = (a: readonly string[], b: readonly string[]): string[] => {
+  const keep = new Set(b);
+  return a.filter((x) => keep.has(x));
+};
+const union = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b])].sort();
+const isEmpty = (a: AccountAccess): boolean => a.licenses.length === 0 && a.targetGroups.length === 0;
+
+const DAY_MS = 86_400_000;
+
+/** Whole days since the account was deactivated; undefined when that is not known. */
+function daysInactive(s: SnapshotUser, now: Date): number | undefined {
+  if (!s.deactivatedAt) return undefined;
+  const since = Date.parse(s.deactivatedAt);
+  return Number.isNaN(since) ? undefined : Math.floor((now.getTime() - since) / DAY_MS);
+}
+
 /**
- * Desired state + snapshot -> sorted plan. Pure: no I/O, no clock, same input same output.
- * Deactivation needs positive evidence: the directory says disabled, or the user is absent
- * from a read that is trusted to be complete (invariant 1).
+ * Desired state + snapshot -> sorted plan. Pure: no I/O, no clock (the time is an input),
+ * same input same output. Deactivation needs positive evidence: the directory says disabled,
+ * or the user is absent from a read that is trusted to be complete (invariant 1).
  */
 export function buildPlan(input: PlanInput): Plan {
+  const licensing = input.licensing ?? NO_LICENSING;
   const snapshotById = new Map(input.snapshot.map((s) => [s.externalId, s]));
   const desiredIds = new Set<string>();
   const operations: Operation[] = [];
   const skipped: SkippedUser[] = [...input.skipped];
+  const extra: ExtraLicense[] = [];
+  const restored: { userName: string; license: string }[] = [];
   let unchanged = 0;
   let accessHeld = 0;
+  let licensesGranted = 0;
+
+  /** What an account holds now: observed on the target when read, else what the snapshot says. */
+  const heldBy = (s: SnapshotUser): readonly string[] => licensing.observed?.get(s.externalId) ?? s.licenses;
+
+  /** Grants and revocations that take an account from the snapshot to `want`. */
+  const accessDelta = (
+    d: DesiredUser,
+    s: SnapshotUser,
+  ): { grant: AccountAccess; revoke: AccountAccess; after: AccountAccess } => {
+    const held = heldBy(s);
+    let licenses = d.licenses;
+    let targetGroups = d.targetGroups;
+    if (input.holdAccessChanges) {
+      // Nothing is taken away while a granting group may be the one that could not be read.
+      licenses = union(licenses, both(s.licenses, held));
+      targetGroups = union(targetGroups, s.targetGroups);
+    }
+    const grant = { licenses: minus(licenses, held), targetGroups: minus(targetGroups, s.targetGroups) };
+    const strays = minus(minus(held, s.licenses), licenses);
+    for (const license of strays) extra.push({ userName: d.userName, license, removed: licensing.exclusive });
+    for (const license of both(grant.licenses, s.licenses)) restored.push({ userName: d.userName, license });
+    const revoke = {
+      licenses: minus(licensing.exclusive ? held : both(held, s.licenses), licenses),
+      targetGroups: minus(s.targetGroups, targetGroups),
+    };
+    return { grant, revoke, after: { licenses, targetGroups } };
+  };
+
+  /** Staged deprovisioning of an inactive account: delete, or release its licenses, when due. */
+  const stagedStep = (s: SnapshotUser): void => {
+    const days = daysInactive(s, licensing.now);
+    if (days === undefined) return;
+    const base = { externalId: s.externalId, userName: s.userName, dn: s.dn, targetId: s.targetId, previous: s };
+    if (licensing.deleteAfterDays !== undefined && days >= licensing.deleteAfterDays) {
+      operations.push({ ...base, kind: 'delete' });
+      return;
+    }
+    const licenses = both(heldBy(s), s.licenses);
+    if (s.licenses.length > 0 && days >= licensing.revokeAfterDays) {
+      // Licenses the target no longer shows are only dropped from the snapshot (nothing to send).
+      operations.push({ ...base, kind: 'revoke', revoke: { licenses, targetGroups: [] }, why: 'grace-period-over' });
+    }
+  };
+
+  /** Released with the deactivation when the grace period is 0 days. */
+  const releasedOnDeactivation = (s: SnapshotUser): AccountAccess =>
+    licensing.revokeAfterDays === 0 ? { licenses: both(heldBy(s), s.licenses), targetGroups: [] } : NO_ACCESS;
 
   for (const d of input.desired) {
     desiredIds.add(d.externalId);
     const s = snapshotById.get(d.externalId);
     const base = { externalId: d.externalId, userName: d.userName, dn: d.dn };
     if (!s) {
-      if (d.active) operations.push({ ...base, kind: 'create', desired: d });
-      else
+      if (d.active) {
+        operations.push({ ...base, kind: 'create', desired: d });
+        licensesGranted += d.licenses.length;
+      } else
         skipped.push({
           dn: d.dn,
           externalId: d.externalId,
@@ -60,16 +167,28 @@ export function buildPlan(input: PlanInput): Plan {
         });
       continue;
     }
+    if (!d.active) {
+      if (s.active) {
+        const revoke = releasedOnDeactivation(s);
+        operations.push({ ...base, kind: 'deactivate', targetId: s.targetId, previous: s, why: 'disabled-in-directory', revoke });
+      } else {
+        const before = operations.length;
+        stagedStep(s);
+        if (operations.length === before) unchanged += 1;
+      }
+      continue;
+    }
     // Held access keeps what the target has, so the snapshot never records a change not sent.
-    const target = input.holdAccessChanges ? { ...d, role: s.role, userType: s.userType } : d;
-    if (target !== d && (d.role !== s.role || d.userType !== s.userType)) accessHeld += 1;
+    const fields = input.holdAccessChanges ? { ...d, role: s.role, userType: s.userType } : d;
+    if (fields !== d && (d.role !== s.role || d.userType !== s.userType)) accessHeld += 1;
+    const { grant, revoke, after } = accessDelta(d, s);
+    const target: DesiredUser = { ...fields, licenses: after.licenses, targetGroups: after.targetGroups };
     const changes = diffAttributes(s, target);
-    if (s.active && !d.active) {
-      operations.push({ ...base, kind: 'deactivate', targetId: s.targetId, previous: s, why: 'disabled-in-directory' });
-    } else if (!s.active && d.active) {
-      operations.push({ ...base, kind: 'reactivate', targetId: s.targetId, desired: target, changes });
-    } else if (d.active && changes.length > 0) {
-      operations.push({ ...base, kind: 'update', targetId: s.targetId, desired: target, changes });
+    licensesGranted += grant.licenses.length;
+    if (!s.active) {
+      operations.push({ ...base, kind: 'reactivate', targetId: s.targetId, desired: target, changes, grant, revoke });
+    } else if (changes.length > 0 || !isEmpty(grant) || !isEmpty(revoke)) {
+      operations.push({ ...base, kind: 'update', targetId: s.targetId, desired: target, changes, grant, revoke });
     } else {
       unchanged += 1;
     }
@@ -80,9 +199,12 @@ export function buildPlan(input: PlanInput): Plan {
   let heldCount = 0;
   for (const s of input.snapshot) {
     if (desiredIds.has(s.externalId) || input.held.has(s.externalId)) continue;
-    if (!s.active) continue;
     if (!trusted) {
-      heldCount += 1;
+      if (s.active) heldCount += 1;
+      continue;
+    }
+    if (!s.active) {
+      stagedStep(s);
       continue;
     }
     operations.push({
@@ -93,6 +215,7 @@ export function buildPlan(input: PlanInput): Plan {
       targetId: s.targetId,
       previous: s,
       why: 'left-scope',
+      revoke: releasedOnDeactivation(s),
     });
   }
   if (accessHeld > 0) {
@@ -110,8 +233,20 @@ export function buildPlan(input: PlanInput): Plan {
     update: count('update'),
     deactivate: count('deactivate'),
     reactivate: count('reactivate'),
+    revoke: count('revoke'),
+    delete: count('delete'),
     unchanged,
     skipped: skipped.length,
+    licensesGranted,
+    licensesRevoked: operations.reduce((n, o) => n + revokedLicenses(o).length, 0),
   };
-  return { operations, skipped, summary, held };
+  const resolved = licensing.resolved ?? EMPTY_LICENSE_REPORT;
+  const licenses: LicenseReport = {
+    shortfalls: resolved.shortfalls,
+    incompatible: resolved.incompatible,
+    seats: resolved.seats,
+    extra,
+    restored,
+  };
+  return { operations, skipped, summary, held, licenses };
 }

@@ -22,8 +22,27 @@ const Managed = {
   userType: str,
   active: z.boolean(),
 };
-const Desired = z.strictObject({ ...Managed, externalId: str.min(1), dn: str, groups: z.array(str) });
-const Snapshot = z.strictObject({ ...Managed, externalId: str.min(1), targetId: str.min(1), dn: str, updatedAt: str });
+const List = z.array(str).default([]);
+const Access = z.strictObject({ licenses: List, targetGroups: List });
+const NoAccess = Access.default({ licenses: [], targetGroups: [] });
+const Desired = z.strictObject({
+  ...Managed,
+  externalId: str.min(1),
+  dn: str,
+  groups: z.array(str),
+  licenses: List,
+  targetGroups: List,
+});
+const Snapshot = z.strictObject({
+  ...Managed,
+  externalId: str.min(1),
+  targetId: str.min(1),
+  dn: str,
+  updatedAt: str,
+  licenses: List,
+  targetGroups: List,
+  deactivatedAt: str.optional(),
+});
 const Change = z.strictObject({
   field: z.enum(MANAGED_FIELDS),
   from: z.union([str, z.boolean()]),
@@ -31,7 +50,7 @@ const Change = z.strictObject({
 });
 const Base = { externalId: str.min(1), userName: str, dn: str };
 
-/** Strict: our own format. Also used to read journal entries back. */
+/** Strict: our own format. Also used to read journal entries back (older entries lack the access fields). */
 export const OperationSchema = z.discriminatedUnion('kind', [
   z.strictObject({ ...Base, kind: z.literal('create'), desired: Desired }),
   z.strictObject({
@@ -40,6 +59,8 @@ export const OperationSchema = z.discriminatedUnion('kind', [
     targetId: str.min(1),
     desired: Desired,
     changes: z.array(Change),
+    grant: NoAccess,
+    revoke: NoAccess,
   }),
   z.strictObject({
     ...Base,
@@ -47,7 +68,17 @@ export const OperationSchema = z.discriminatedUnion('kind', [
     targetId: str.min(1),
     previous: Snapshot,
     why: z.enum(['disabled-in-directory', 'left-scope']),
+    revoke: NoAccess,
   }),
+  z.strictObject({
+    ...Base,
+    kind: z.literal('revoke'),
+    targetId: str.min(1),
+    previous: Snapshot,
+    revoke: Access,
+    why: z.enum(['grace-period-over', 'access-removed']),
+  }),
+  z.strictObject({ ...Base, kind: z.literal('delete'), targetId: str.min(1), previous: Snapshot }),
 ]);
 
 const FrozenPlanSchema = z.strictObject({

@@ -13,6 +13,13 @@ export interface ReportDocument {
   readonly [key: string]: unknown;
 }
 
+/** The license part of a report (model/plan.ts LicenseReport), as read back from JSON. */
+interface LicenseSection {
+  readonly shortfalls?: readonly { license: string; short: number; waiting: readonly string[] }[];
+  readonly incompatible?: readonly { license: string; userName: string; dn: string; userType: string }[];
+  readonly extra?: readonly { license: string; userName: string; removed: boolean }[];
+}
+
 export const CSV_HEADER = ['record', 'action', 'userName', 'dn', 'status', 'code', 'detail'] as const;
 
 function str(v: unknown): string {
@@ -32,7 +39,7 @@ export function reportCsv(doc: ReportDocument): string {
         op.dn,
         op.status ?? 'planned',
         op.code ?? '',
-        str(op.error || changes || op.why || ''),
+        str(op.error || op.detail || changes || op.why || ''),
       ]),
     );
   }
@@ -40,6 +47,46 @@ export function reportCsv(doc: ReportDocument): string {
   for (const p of doc.directory?.problems ?? [])
     lines.push(csvLine(['problem', '', '', p.scope, 'incomplete', 'DIRECTORY_SCOPE', p.reason]));
   for (const h of doc.held ?? []) lines.push(csvLine(['held', '', '', '', 'held', '', h]));
+  const licenses = doc.licenses as LicenseSection | undefined;
+  for (const f of licenses?.shortfalls ?? []) {
+    lines.push(
+      csvLine([
+        'license',
+        '',
+        '',
+        '',
+        'short',
+        'LICENSE_SEATS_SHORT',
+        `license ${f.license}: ${f.short} seat(s) short; waiting: ${f.waiting.join(' ')}`,
+      ]),
+    );
+  }
+  for (const i of licenses?.incompatible ?? []) {
+    lines.push(
+      csvLine([
+        'license',
+        '',
+        i.userName,
+        i.dn,
+        'not-assigned',
+        'LICENSE_INCOMPATIBLE',
+        `license ${i.license} is not allowed for user type ${i.userType}`,
+      ]),
+    );
+  }
+  for (const x of licenses?.extra ?? []) {
+    lines.push(
+      csvLine([
+        'license',
+        '',
+        x.userName,
+        '',
+        x.removed ? 'removed' : 'reported',
+        'LICENSE_EXTRA',
+        `license ${x.license} not granted by any group`,
+      ]),
+    );
+  }
   return `${lines.join('\r\n')}\r\n`;
 }
 

@@ -31,6 +31,8 @@ export interface DesiredState {
   readonly entriesWithoutId: number;
   /** In-scope entries sharing their stable id with another: the id attribute is not unique. */
   readonly entriesWithDuplicateId: number;
+  /** Each desired user's priority (of the group that gave role and type): the order scarce seats go in. */
+  readonly priorities: ReadonlyMap<string, number>;
 }
 
 function first(attrs: Readonly<Record<string, readonly string[]>>, name: string): string {
@@ -48,6 +50,7 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
   const skipped: SkippedUser[] = [];
   const held = new Set<string>();
   const candidates: DesiredUser[] = [];
+  const priorities = new Map<string, number>();
   let entriesWithoutId = 0;
   let entriesWithDuplicateId = 0;
   const dnsById = new Map<string, string[]>();
@@ -106,12 +109,15 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
       role: access.role,
       userType: access.userType,
       active: !user.disabled,
+      licenses: access.licenses,
+      targetGroups: access.targetGroups,
     });
+    priorities.set(user.externalId, access.priority);
   }
 
   const users = dropCollisions(candidates, skip, entries);
   users.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-  return { users, skipped, held, entriesWithoutId, entriesWithDuplicateId };
+  return { users, skipped, held, entriesWithoutId, entriesWithDuplicateId, priorities };
 }
 
 /**

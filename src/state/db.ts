@@ -71,6 +71,12 @@ const MIGRATIONS: readonly string[] = [
      mark         TEXT NOT NULL,
      updated_at   TEXT NOT NULL
    ) STRICT;`,
+  // 4: licenses and target groups dirsync granted (JSON arrays), and when it deactivated an
+  // account (staged deprovisioning counts from there; existing inactive rows from their last change).
+  `ALTER TABLE snapshot ADD COLUMN licenses TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE snapshot ADD COLUMN target_groups TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE snapshot ADD COLUMN deactivated_at TEXT;
+   UPDATE snapshot SET deactivated_at = updated_at WHERE active = 0;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,7 +1,6 @@
 import type { Operation } from '../model/plan';
-import type { SnapshotUser } from '../model/user-state';
 import type { StateDb } from './db';
-import type { SnapshotStore } from './snapshot';
+import type { SnapshotChange, SnapshotStore } from './snapshot';
 
 export type JournalStatus = 'pending' | 'done' | 'failed';
 
@@ -34,7 +33,7 @@ const FLUSH_AFTER_MS = 1_000;
 interface DeferredCompletion {
   readonly runId: string;
   readonly seq: number;
-  readonly confirmed: SnapshotUser;
+  readonly confirmed: SnapshotChange;
   readonly resumedBy: string | undefined;
 }
 
@@ -75,9 +74,9 @@ export class Journal {
    * The target confirmed: snapshot and journal change together or not at all. `resumedBy` names
    * the run that re-drove an entry its own run left pending.
    */
-  complete(runId: string, seq: number, confirmed: SnapshotUser, resumedBy?: string): void {
+  complete(runId: string, seq: number, confirmed: SnapshotChange, resumedBy?: string): void {
     this.#db.transaction(() => {
-      this.#snapshot.put(confirmed);
+      this.#snapshot.apply(confirmed);
       this.#mark(runId, seq, 'done', undefined, resumedBy);
     })();
   }
@@ -89,7 +88,7 @@ export class Journal {
    * the flush leaves these entries pending, which costs nothing that matters: resume looks each
    * account up before acting (a create is adopted, a PATCH is sent again, idempotently).
    */
-  completeDeferred(runId: string, seq: number, confirmed: SnapshotUser, resumedBy?: string): void {
+  completeDeferred(runId: string, seq: number, confirmed: SnapshotChange, resumedBy?: string): void {
     if (this.#deferred.length === 0) this.#deferredSince = Date.now();
     this.#deferred.push({ runId, seq, confirmed, resumedBy });
     if (this.#deferred.length >= FLUSH_COUNT || Date.now() - this.#deferredSince >= FLUSH_AFTER_MS) this.flush();
@@ -102,7 +101,7 @@ export class Journal {
     this.#deferred = [];
     this.#db.transaction(() => {
       for (const c of batch) {
-        this.#snapshot.put(c.confirmed);
+        this.#snapshot.apply(c.confirmed);
         this.#mark(c.runId, c.seq, 'done', undefined, c.resumedBy);
       }
     })();

@@ -14,13 +14,50 @@ interface SnapshotRow {
   user_type: string;
   active: number;
   updated_at: string;
+  licenses: string;
+  target_groups: string;
+  deactivated_at: string | null;
 }
 
 /** The columns of SnapshotRow, in that order. */
-type RawSnapshotRow = [string, string, string, string, string, string, string, string, string, string, number, string];
+type RawSnapshotRow = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string | null,
+];
+
+/** A JSON array of strings as written by put(); anything else reads as empty, never as a crash. */
+function parseList(text: string): readonly string[] {
+  if (text === '[]') return EMPTY;
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : EMPTY;
+  } catch {
+    return EMPTY;
+  }
+}
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** A row to write, or the removal of one (an account deleted by staged deprovisioning). */
+export type SnapshotChange = SnapshotUser | { readonly removed: string };
 
 function fromRow(r: SnapshotRow): SnapshotUser {
   return {
+    licenses: parseList(r.licenses),
+    targetGroups: parseList(r.target_groups),
+    deactivatedAt: r.deactivated_at ?? undefined,
     externalId: r.external_id,
     targetId: r.target_id,
     dn: r.dn,
@@ -40,6 +77,7 @@ function fromRow(r: SnapshotRow): SnapshotUser {
 export class SnapshotStore {
   readonly #db: StateDb;
   readonly #upsert;
+  readonly #remove;
   readonly #all;
   readonly #byId;
 
@@ -47,21 +85,24 @@ export class SnapshotStore {
     this.#db = db;
     this.#upsert = db.prepare(
       `INSERT INTO snapshot (external_id, target_id, dn, user_name, email, given_name, family_name,
-         display_name, role, user_type, active, updated_at)
+         display_name, role, user_type, active, updated_at, licenses, target_groups, deactivated_at)
        VALUES (@externalId, @targetId, @dn, @userName, @email, @givenName, @familyName,
-         @displayName, @role, @userType, @active, @updatedAt)
+         @displayName, @role, @userType, @active, @updatedAt, @licenses, @targetGroups, @deactivatedAt)
        ON CONFLICT(external_id) DO UPDATE SET target_id = excluded.target_id, dn = excluded.dn,
          user_name = excluded.user_name, email = excluded.email, given_name = excluded.given_name,
          family_name = excluded.family_name, display_name = excluded.display_name,
          role = excluded.role, user_type = excluded.user_type, active = excluded.active,
-         updated_at = excluded.updated_at`,
+         updated_at = excluded.updated_at, licenses = excluded.licenses,
+         target_groups = excluded.target_groups, deactivated_at = excluded.deactivated_at`,
     );
+    this.#remove = db.prepare<[string]>('DELETE FROM snapshot WHERE external_id = ?');
     // Raw rows (arrays, not objects): a full sync reads every row, and building a keyed row
     // object per user only to copy it into another one doubled the cost of this read.
     this.#all = db
       .prepare<[], RawSnapshotRow>(
         `SELECT external_id, target_id, dn, user_name, email, given_name, family_name, display_name,
-           role, user_type, active, updated_at FROM snapshot ORDER BY external_id`,
+           role, user_type, active, updated_at, licenses, target_groups, deactivated_at
+         FROM snapshot ORDER BY external_id`,
       )
       .raw(true);
     this.#byId = db.prepare<[string], SnapshotRow>('SELECT * FROM snapshot WHERE external_id = ?');
@@ -83,6 +124,9 @@ export class SnapshotStore {
         userType: r[9],
         active: r[10] === 1,
         updatedAt: r[11],
+        licenses: parseList(r[12]),
+        targetGroups: parseList(r[13]),
+        deactivatedAt: r[14] ?? undefined,
       });
     }
     return users;
@@ -94,7 +138,38 @@ export class SnapshotStore {
   }
 
   put(user: SnapshotUser): void {
-    this.#upsert.run({ ...user, active: user.active ? 1 : 0 });
+    this.#upsert.run({
+      externalId: user.externalId,
+      targetId: user.targetId,
+      dn: user.dn,
+      userName: user.userName,
+      email: user.email,
+      givenName: user.givenName,
+      familyName: user.familyName,
+      displayName: user.displayName,
+      role: user.role,
+      userType: user.userType,
+      active: user.active ? 1 : 0,
+      updatedAt: user.updatedAt,
+      licenses: JSON.stringify([...user.licenses].sort()),
+      targetGroups: JSON.stringify([...user.targetGroups].sort()),
+      deactivatedAt: user.deactivatedAt ?? null,
+    });
+  }
+
+  apply(change: SnapshotChange): void {
+    if ('removed' in change) this.#remove.run(change.removed);
+    else this.put(change);
+  }
+
+  /** How many managed accounts hold each license (by the snapshot), for seat counting. */
+  licenseHolders(): Map<string, number> {
+    const rows = this.#db
+      .prepare<[], { license: string; n: number }>(
+        `SELECT j.value AS license, count(*) AS n FROM snapshot s, json_each(s.licenses) j GROUP BY j.value`,
+      )
+      .all();
+    return new Map(rows.map((r) => [r.license, r.n]));
   }
 
   activeCount(): number {

@@ -1,20 +1,38 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DirsyncError, TargetError, errorMessage } from '../errors/codes';
 import type { Logger } from '../log/logger';
-import type { CreateOperation, DeactivateOperation, Operation, UpdateOperation } from '../model/plan';
+import type { LicenseRepresentation } from '../config/schema';
+import type {
+  CreateOperation,
+  DeactivateOperation,
+  DeleteOperation,
+  Operation,
+  RevokeOperation,
+  UpdateOperation,
+} from '../model/plan';
 import type { SkippedUser } from '../model/skip';
-import type { DesiredUser, SnapshotUser } from '../model/user-state';
-import { MANAGED_FIELDS } from '../model/user-state';
+import type { AccountAccess, DesiredUser, SnapshotUser } from '../model/user-state';
+import { MANAGED_FIELDS, NO_ACCESS } from '../model/user-state';
 import type { Journal } from '../state/journal';
+import type { SnapshotChange } from '../state/snapshot';
+import { licensePatch } from '../target/license-resource';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../target/retry';
 import type { UserTarget } from '../target/scim-client';
 import type { PatchOperation, ScimUser } from '../target/scim-types';
 import { toPatchOperations, toScimUser } from '../target/user-resource';
 import { decideAdoption, type AdoptionDecision } from './adoption';
 import { runPool } from './pool';
+import { TargetGroups } from './target-groups';
 
 export type OperationOutcome =
-  | { readonly status: 'done'; readonly targetId: string; readonly confirmed: SnapshotUser; readonly adopted?: boolean }
+  | {
+      readonly status: 'done';
+      readonly targetId: string;
+      readonly confirmed: SnapshotChange;
+      readonly adopted?: boolean;
+      /** Group memberships that failed while the account itself was written: retried next run. */
+      readonly warnings?: readonly string[];
+    }
   | {
       readonly status: 'failed';
       /** Names the operation and the user, for reports. */
@@ -49,6 +67,27 @@ export interface ApplyContext {
    * is stopping). What was not sent stays pending in the journal.
    */
   readonly stopReason?: () => string | undefined;
+  /** How licenses reach the target, and the run's SCIM Group lookups. Unset: entitlements, no groups yet. */
+  readonly access?: AccessContext;
+}
+
+export interface AccessContext {
+  readonly representation: LicenseRepresentation;
+  /** displayName of the SCIM Group that stands for a license (representation "groups"). */
+  readonly licenseGroup: (license: string) => string;
+  readonly groups: TargetGroups;
+}
+
+const accessCache = new WeakMap<ApplyContext, AccessContext>();
+
+function accessOf(ctx: ApplyContext): AccessContext {
+  if (ctx.access) return ctx.access;
+  let access = accessCache.get(ctx);
+  if (!access) {
+    access = { representation: { kind: 'entitlements' }, licenseGroup: (l) => l, groups: new TargetGroups(ctx.client) };
+    accessCache.set(ctx, access);
+  }
+  return access;
 }
 
 export interface ApplyResult {
@@ -60,8 +99,10 @@ export interface ApplyResult {
 /** How often a PATCH is re-read and re-sent after 412 Precondition Failed. */
 const PRECONDITION_ATTEMPTS = 3;
 
-function confirmed(user: DesiredUser, targetId: string, now: Date): SnapshotUser {
+function confirmed(user: DesiredUser, targetId: string, now: Date, access: AccountAccess = user): SnapshotUser {
   return {
+    licenses: access.licenses,
+    targetGroups: access.targetGroups,
     externalId: user.externalId,
     targetId,
     dn: user.dn,
@@ -77,15 +118,100 @@ function confirmed(user: DesiredUser, targetId: string, now: Date): SnapshotUser
   };
 }
 
-/** Every managed field plus the link, for adopting an account whose current values we do not know. */
-function adoptionPatch(user: DesiredUser): PatchOperation[] {
+/** Every managed field, the licenses and the link, for adopting an account whose current values we do not know. */
+function adoptionPatch(user: DesiredUser, rep: LicenseRepresentation): PatchOperation[] {
   return [
     { op: 'replace', path: 'externalId', value: user.externalId },
     ...toPatchOperations(
       MANAGED_FIELDS.map((field) => ({ field, from: '', to: user[field] })),
       user,
+      rep,
     ),
+    ...licensePatch(rep, user.licenses, []),
   ];
+}
+
+interface MembershipResult {
+  /** The access the account ends with, as far as the target confirmed it. */
+  readonly access: AccountAccess;
+  readonly warnings: string[];
+}
+
+/**
+ * SCIM Group memberships: target groups, and licenses when they are represented as groups.
+ * Each change is its own request; one that fails leaves the account's confirmed access as it
+ * was for that item (so the next run tries again) and becomes a warning, never a lost change.
+ */
+async function applyMemberships(
+  ctx: ApplyContext,
+  userId: string,
+  before: AccountAccess,
+  grant: AccountAccess,
+  revoke: AccountAccess,
+): Promise<MembershipResult> {
+  const access = accessOf(ctx);
+  const licensesAsGroups = access.representation.kind === 'groups';
+  const licenses = new Set(before.licenses);
+  const targetGroups = new Set(before.targetGroups);
+  // Attribute representations: the user PATCH already carried the license changes.
+  if (!licensesAsGroups) {
+    for (const l of grant.licenses) licenses.add(l);
+    for (const l of revoke.licenses) licenses.delete(l);
+  }
+  const warnings: string[] = [];
+  const steps: { what: string; run: () => Promise<void>; done: () => void }[] = [];
+  for (const name of revoke.targetGroups) {
+    steps.push({
+      what: `remove from target group "${name}"`,
+      run: () => access.groups.removeMember(name, userId),
+      done: () => targetGroups.delete(name),
+    });
+  }
+  for (const name of grant.targetGroups) {
+    steps.push({
+      what: `add to target group "${name}"`,
+      run: () => access.groups.addMember(name, userId, true),
+      done: () => targetGroups.add(name),
+    });
+  }
+  if (licensesAsGroups) {
+    for (const l of revoke.licenses) {
+      const group = access.licenseGroup(l);
+      steps.push({
+        what: `revoke license "${l}" (group "${group}")`,
+        run: () => access.groups.removeMember(group, userId),
+        done: () => licenses.delete(l),
+      });
+    }
+    for (const l of grant.licenses) {
+      const group = access.licenseGroup(l);
+      steps.push({
+        what: `grant license "${l}" (group "${group}")`,
+        run: () => access.groups.addMember(group, userId, false),
+        done: () => licenses.add(l),
+      });
+    }
+  }
+  for (const step of steps) {
+    try {
+      await step.run();
+      step.done();
+    } catch (err) {
+      if (err instanceof TargetError && err.code === 'TARGET_AUTH') throw err;
+      warnings.push(`${step.what}: ${errorMessage(err)}`);
+    }
+  }
+  return { access: { licenses: [...licenses].sort(), targetGroups: [...targetGroups].sort() }, warnings };
+}
+
+function doneWith(targetId: string, change: SnapshotChange, warnings: readonly string[], adopted?: boolean): OperationOutcome {
+  return {
+    status: 'done',
+    targetId,
+    confirmed: change,
+    ...(adopted ? { adopted } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
 }
 
 function clock(ctx: ApplyContext): Date {
@@ -123,9 +249,10 @@ async function patch(ctx: ApplyContext, id: string, ops: readonly PatchOperation
 }
 
 async function adopt(ctx: ApplyContext, op: CreateOperation, account: ScimUser, why: string): Promise<OperationOutcome> {
-  await patch(ctx, account.id, adoptionPatch(op.desired));
+  await patch(ctx, account.id, adoptionPatch(op.desired, accessOf(ctx).representation));
   ctx.logger.info('adopted existing target account', { dn: op.dn, userName: op.userName, targetId: account.id, why });
-  return { status: 'done', targetId: account.id, confirmed: confirmed(op.desired, account.id, clock(ctx)), adopted: true };
+  const m = await applyMemberships(ctx, account.id, NO_ACCESS, op.desired, NO_ACCESS);
+  return doneWith(account.id, confirmed(op.desired, account.id, clock(ctx), m.access), m.warnings, true);
 }
 
 async function lookUp(ctx: ApplyContext, op: CreateOperation): Promise<AdoptionDecision> {
@@ -161,8 +288,9 @@ async function applyCreate(ctx: ApplyContext, op: CreateOperation, lookFirst: bo
   const policy = ctx.retry ?? DEFAULT_RETRY;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const created = await ctx.client.createUser(toScimUser(op.desired));
-      return { status: 'done', targetId: created.id, confirmed: confirmed(op.desired, created.id, clock(ctx)) };
+      const created = await ctx.client.createUser(toScimUser(op.desired, accessOf(ctx).representation));
+      const m = await applyMemberships(ctx, created.id, NO_ACCESS, op.desired, NO_ACCESS);
+      return doneWith(created.id, confirmed(op.desired, created.id, clock(ctx), m.access), m.warnings);
     } catch (err) {
       if (err instanceof TargetError && err.status === 409) {
         return (
@@ -183,17 +311,57 @@ async function applyCreate(ctx: ApplyContext, op: CreateOperation, lookFirst: bo
   }
 }
 
+/** The access an account had before an update: what it has after, less the grants, plus the revocations. */
+function accessBefore(op: UpdateOperation): AccountAccess {
+  const back = (after: readonly string[], added: readonly string[], removed: readonly string[]): string[] => {
+    const set = new Set(after);
+    for (const x of added) set.delete(x);
+    for (const x of removed) set.add(x);
+    return [...set].sort();
+  };
+  return {
+    licenses: back(op.desired.licenses, op.grant.licenses, op.revoke.licenses),
+    targetGroups: back(op.desired.targetGroups, op.grant.targetGroups, op.revoke.targetGroups),
+  };
+}
+
 async function applyUpdate(ctx: ApplyContext, op: UpdateOperation): Promise<OperationOutcome> {
-  const ops = toPatchOperations(op.changes, op.desired);
+  const rep = accessOf(ctx).representation;
+  const ops = [...toPatchOperations(op.changes, op.desired, rep), ...licensePatch(rep, op.grant.licenses, op.revoke.licenses)];
   if (op.kind === 'reactivate') ops.push({ op: 'replace', path: 'active', value: true });
-  await patch(ctx, op.targetId, ops);
-  return { status: 'done', targetId: op.targetId, confirmed: confirmed(op.desired, op.targetId, clock(ctx)) };
+  if (ops.length > 0) await patch(ctx, op.targetId, ops);
+  const m = await applyMemberships(ctx, op.targetId, accessBefore(op), op.grant, op.revoke);
+  return doneWith(op.targetId, confirmed(op.desired, op.targetId, clock(ctx), m.access), m.warnings);
 }
 
 async function applyDeactivate(ctx: ApplyContext, op: DeactivateOperation): Promise<OperationOutcome> {
-  await patch(ctx, op.targetId, [{ op: 'replace', path: 'active', value: false }]);
-  const deactivated = { ...op.previous, active: false, updatedAt: clock(ctx).toISOString() };
-  return { status: 'done', targetId: op.targetId, confirmed: deactivated };
+  const rep = accessOf(ctx).representation;
+  await patch(ctx, op.targetId, [{ op: 'replace', path: 'active', value: false }, ...licensePatch(rep, [], op.revoke.licenses)]);
+  const m = await applyMemberships(ctx, op.targetId, op.previous, NO_ACCESS, op.revoke);
+  const now = clock(ctx).toISOString();
+  const deactivated: SnapshotUser = { ...op.previous, ...m.access, active: false, updatedAt: now, deactivatedAt: now };
+  return doneWith(op.targetId, deactivated, m.warnings);
+}
+
+async function applyRevoke(ctx: ApplyContext, op: RevokeOperation): Promise<OperationOutcome> {
+  const ops = licensePatch(accessOf(ctx).representation, [], op.revoke.licenses);
+  if (ops.length > 0) await patch(ctx, op.targetId, ops);
+  const m = await applyMemberships(ctx, op.targetId, op.previous, NO_ACCESS, op.revoke);
+  // After the grace period every license goes: one the target no longer showed (not in the
+  // revoke list) is dropped from the snapshot too; one whose removal failed stays, to retry.
+  const released =
+    op.why === 'grace-period-over' ? m.access.licenses.filter((l) => op.revoke.licenses.includes(l)) : m.access.licenses;
+  return doneWith(
+    op.targetId,
+    { ...op.previous, ...m.access, licenses: released, updatedAt: clock(ctx).toISOString() },
+    m.warnings,
+  );
+}
+
+async function applyDelete(ctx: ApplyContext, op: DeleteOperation): Promise<OperationOutcome> {
+  const existed = await ctx.client.deleteUser(op.targetId);
+  if (!existed) ctx.logger.info('account to delete was already gone', { dn: op.dn, targetId: op.targetId });
+  return doneWith(op.targetId, { removed: op.externalId }, []);
 }
 
 /** One operation; every failure becomes an outcome naming the operation and the user, never a throw. */
@@ -211,6 +379,10 @@ export async function applyOperation(
         return await applyUpdate(ctx, op);
       case 'deactivate':
         return await applyDeactivate(ctx, op);
+      case 'revoke':
+        return await applyRevoke(ctx, op);
+      case 'delete':
+        return await applyDelete(ctx, op);
     }
   } catch (err) {
     const code = err instanceof DirsyncError ? err.code : 'INTERNAL';
@@ -234,6 +406,9 @@ export function recordOutcome(
       if (deferred) ctx.journal.completeDeferred(entry.runId, entry.seq, outcome.confirmed, resumedBy);
       else ctx.journal.complete(entry.runId, entry.seq, outcome.confirmed, resumedBy);
       ctx.logger.debug('operation done', { kind: op.kind, dn: op.dn, targetId: outcome.targetId });
+      for (const warning of outcome.warnings ?? []) {
+        ctx.logger.error('group membership not changed', { kind: op.kind, dn: op.dn, userName: op.userName, detail: warning });
+      }
       break;
     case 'failed':
       ctx.journal.fail(entry.runId, entry.seq, outcome.error, resumedBy);

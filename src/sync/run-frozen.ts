@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load';
 import { PlanFileError, errorCode, errorMessage } from '../errors/codes';
 import type { Logger } from '../log/logger';
-import type { Operation, Plan, PlanSummary } from '../model/plan';
+import { EMPTY_LICENSE_REPORT, revokedLicenses, type Operation, type Plan, type PlanSummary } from '../model/plan';
 import { summarizeSnapshot, type FrozenPlan } from '../plan/frozen';
 import { applyGuard } from '../plan/guard';
 import { openStateDb, type StateDb } from '../state/db';
@@ -26,8 +26,21 @@ function summaryOf(operations: readonly Operation[]): PlanSummary {
     update: count('update'),
     deactivate: count('deactivate'),
     reactivate: count('reactivate'),
+    revoke: count('revoke'),
+    delete: count('delete'),
     unchanged: 0,
     skipped: 0,
+    licensesGranted: operations.reduce(
+      (n, o) =>
+        n +
+        (o.kind === 'create'
+          ? o.desired.licenses.length
+          : o.kind === 'update' || o.kind === 'reactivate'
+            ? o.grant.licenses.length
+            : 0),
+      0,
+    ),
+    licensesRevoked: operations.reduce((n, o) => n + revokedLicenses(o).length, 0),
   };
 }
 
@@ -63,7 +76,7 @@ export async function applyFrozenPlan(
   let session: ApplySession | undefined;
   try {
     logger.info('run started', { mode: 'apply', plan: options.file, planRun: frozen.planRunId });
-    session = await openApplySession({ db, runId, runs, client, target: config.target, logger });
+    session = await openApplySession({ db, runId, runs, client, target: config.target, licensing: config.licensing, logger });
     const current = summarizeSnapshot(new SnapshotStore(db).all());
     if (current.fingerprint !== frozen.snapshot.fingerprint) {
       const resumed =
@@ -96,7 +109,7 @@ export async function applyFrozenPlan(
     const outcome: Exclude<RunOutcome, 'running'> = failed > 0 || consolidation.length > 0 ? 'partial' : 'success';
     runs.finish(runId, outcome, counts);
     logger.info('run finished', { outcome, ...counts });
-    const plan: Plan = { operations, skipped: [], summary, held: [] };
+    const plan: Plan = { operations, skipped: [], summary, held: [], licenses: EMPTY_LICENSE_REPORT };
     return {
       runId,
       mode: 'apply',
@@ -108,6 +121,7 @@ export async function applyFrozenPlan(
       guard: { checks: guard.checks, stopped: [] },
       resumed: session.resumed,
       snapshot: current,
+      licenseProblems: [],
       planFile: options.file,
       planCreatedAt: frozen.createdAt,
     };

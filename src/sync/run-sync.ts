@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/load';
 import { DirsyncError, errorCode, errorMessage } from '../errors/codes';
 import type { Logger } from '../log/logger';
 import type { Operation, Plan } from '../model/plan';
+import type { SnapshotUser } from '../model/user-state';
 import type { SkippedUser } from '../model/skip';
 import { buildPlan } from '../plan/build-plan';
 import { summarizeSnapshot, type SnapshotSummary } from '../plan/frozen';
@@ -12,8 +13,13 @@ import type { VendorKind } from '../directory/vendor';
 import { openStateDb, type StateDb } from '../state/db';
 import { RunStore, type RunMode, type RunOutcome } from '../state/runs';
 import { SnapshotStore } from '../state/snapshot';
+import type { ScimClient } from '../target/scim-client';
 import { targetClientFor } from './target-client';
 import { applyPlan, type OperationResult } from './apply';
+import { runNow } from './clock';
+import { explainUser, type Explanation } from './explain';
+import { readLicenseHoldings, type LicenseHoldings } from './license-holdings';
+import { resolveRunLicenses } from './licensing-step';
 import { readDirectoryPass } from './directory-pass';
 import { NOTHING_RESUMED, type ResumeSummary } from './resume';
 import { openApplySession, type ApplySession } from './session';
@@ -34,6 +40,10 @@ export interface SyncOptions {
   readonly fingerprint?: boolean;
   /** Told how the run advances (a progress bar in a terminal); the daemon passes none. */
   readonly progress?: SyncProgress;
+  /** The time the run plans at (staged deprovisioning). Default: DIRSYNC_NOW, else the clock. */
+  readonly now?: Date;
+  /** `dirsync explain`: a userName, email, DN or externalId to explain in the report. */
+  readonly explain?: string;
 }
 
 /** What a run reports as it goes; every call is optional to honour. */
@@ -75,6 +85,15 @@ export interface SyncReport {
   readonly resumed: ResumeSummary;
   /** The snapshot the plan was computed against (frozen plans carry its fingerprint). */
   readonly snapshot: SnapshotSummary;
+  /** License problems that did not stop the run (seat counts or holdings not read). */
+  readonly licenseProblems: readonly string[];
+  /** Set when SyncOptions.explain was. */
+  readonly explanation?: Explanation;
+}
+
+/** Whether this run reads what the target holds (drift), per licensing.reconcile. */
+function reconcileDue(reconcile: 'full' | 'always' | 'never', kind: 'full' | 'delta'): boolean {
+  return reconcile === 'always' || (reconcile === 'full' && kind === 'full');
 }
 
 export class RunFailedError extends DirsyncError {
@@ -93,8 +112,11 @@ export class RunFailedError extends DirsyncError {
  */
 export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promise<SyncReport> {
   const { config } = loaded;
+  const now = options.now ?? runNow();
   // Built first in a sync, so a target setting that would be refused fails before any read.
   const client = options.mode === 'sync' ? targetClientFor(loaded) : undefined;
+  /** A plan only reads the target when licensing needs it (drift, seat counts). */
+  let readClient: ScimClient | undefined;
   let db: StateDb;
   try {
     db = openStateDb(config.state.path);
@@ -109,7 +131,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
   try {
     logger.info('run started', { mode: options.mode, config: loaded.file });
     // Lease, then the journals of dead runs, before anything new is planned (invariant 2).
-    if (client) session = await openApplySession({ db, runId, runs, client, target: config.target, logger });
+    if (client)
+      session = await openApplySession({ db, runId, runs, client, target: config.target, licensing: config.licensing, logger });
     options.progress?.reading(config.source?.csv.file ?? 'the directory');
     const onEntries = options.progress?.entries?.bind(options.progress);
     const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false, onEntries);
@@ -145,9 +168,12 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         `${desired.entriesWithDuplicateId} in-scope entries share a ${settings.idAttribute} with another, so ids cannot be trusted`,
       );
     }
-    // A delta plans over the users it read; everyone else is unchanged by definition.
+    // A delta plans over the users it read; everyone else is unchanged by definition. Scarce
+    // seats are counted over every managed account, so they need all rows too.
+    const licensing = config.licensing;
+    const seatsLimited = licensing.licenses.some((l) => l.seats !== undefined);
     const affected = directoryRead.affected;
-    const confirmedUsers = !affected || options.fingerprint !== false ? snapshot.all() : undefined;
+    const confirmedUsers = !affected || options.fingerprint !== false || seatsLimited ? snapshot.all() : undefined;
     const planSnapshot = !affected
       ? (confirmedUsers ?? [])
       : confirmedUsers
@@ -157,15 +183,60 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     const snapshotSummary = confirmedUsers
       ? summarizeSnapshot(confirmedUsers)
       : { fingerprint: '', users: snapshot.count(), active: activeManaged };
+
+    // Licenses: what the target holds (drift, seat counts), then who gets what.
+    let holdings: LicenseHoldings | undefined;
+    const readHolders = licensing.licenses.length > 0 && reconcileDue(licensing.reconcile, directoryRead.kind);
+    if (readHolders || licensing.licenses.some((l) => l.seats === 'target')) {
+      readClient = client ?? targetClientFor(loaded);
+      const managed = new Map((confirmedUsers ?? planSnapshot).map((u: SnapshotUser) => [u.targetId, u.externalId]));
+      holdings = await readLicenseHoldings({ client: readClient, licensing, managed, readHolders });
+      logger.info('target licenses read', {
+        accounts: holdings.observed?.size ?? 0,
+        unmanagedHolders: [...holdings.unmanaged.values()].reduce((a, b) => a + b, 0),
+      });
+    }
+    const licensed = resolveRunLicenses({
+      licensing,
+      users: desired.users,
+      priorities: desired.priorities,
+      snapshot: confirmedUsers ?? planSnapshot,
+      holdings,
+      now,
+    });
+    const licenseProblems = [...(holdings?.problems ?? []), ...licensed.problems];
+    for (const p of licenseProblems) logger.error('license data not read completely', { detail: p });
+    const { resolution } = licensed;
     const plan = buildPlan({
-      desired: desired.users,
+      desired: resolution.users,
       skipped: desired.skipped,
       held: desired.held,
       snapshot: planSnapshot,
       absenceUntrusted,
-      // A missing group may be the one that gave a user their role: do not downgrade anyone.
+      // A missing group may be the one that gave a user their role or a license: take nothing away.
       holdAccessChanges: directoryRead.problems.length > 0,
+      licensing: {
+        now,
+        revokeAfterDays: licensing.deprovision.revokeLicensesAfterDays,
+        deleteAfterDays: licensing.deprovision.deleteAfterDays,
+        exclusive: licensing.exclusive,
+        ...(holdings?.observed ? { observed: holdings.observed } : {}),
+        resolved: { shortfalls: resolution.shortfalls, incompatible: resolution.incompatible, seats: resolution.seats },
+      },
     });
+    for (const f of plan.licenses.shortfalls)
+      logger.warn('license seats short', { license: f.license, short: f.short, seats: f.seats, waiting: f.waiting.slice(0, 20) });
+    for (const i of plan.licenses.incompatible)
+      logger.warn('license not allowed for user type', {
+        dn: i.dn,
+        userName: i.userName,
+        license: i.license,
+        userType: i.userType,
+      });
+    for (const x of plan.licenses.extra)
+      logger.warn('license found that no group grants', { userName: x.userName, license: x.license, removed: x.removed });
+    for (const r of plan.licenses.restored)
+      logger.warn('license removed on the target: granted again', { userName: r.userName, license: r.license });
     for (const s of plan.skipped) logger.warn('user skipped', { dn: s.dn, reason: s.reason, detail: s.message });
     for (const h of plan.held) logger.warn('deactivations held', { detail: h });
     const guard = applyGuard(plan.operations, activeManaged, config.guard, options.approval ?? { kind: 'none' });
@@ -180,7 +251,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         });
     }
 
-    let results: readonly OperationResult[] = [];
+    let results: OperationResult[] = [];
     let consolidation: readonly SkippedUser[] = [];
     if (session && guard.allowed.length > 0) {
       const { ctx } = session;
@@ -190,11 +261,20 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         options.progress?.sent();
         return options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.();
       };
-      ({ results, consolidation } = await applyPlan({ ...ctx, stopReason }, guard.allowed));
+      // An injected time (DIRSYNC_NOW) also stamps what is confirmed: deactivation dates stay consistent.
+      const injected = options.now !== undefined || process.env['DIRSYNC_NOW'] ? { now: () => now } : {};
+      const applied = await applyPlan({ ...ctx, ...injected, stopReason }, guard.allowed);
+      // Report against the plan's operations, also where the guard sent a copy without its revocations.
+      results = applied.results.map((r) => ({ ...r, operation: guard.trimmed.get(r.operation) ?? r.operation }));
+      consolidation = applied.consolidation;
       // Closed before the run's last log lines, which would otherwise land on the bar's line.
       options.progress?.stop();
     }
     const failed = results.filter((r) => r.outcome.status === 'failed').length;
+    const membershipFailures = results.reduce(
+      (n, r) => n + (r.outcome.status === 'done' ? (r.outcome.warnings?.length ?? 0) : 0),
+      0,
+    );
     const counts: Record<string, number> = {
       ...plan.summary,
       applied: results.filter((r) => r.outcome.status === 'done').length,
@@ -204,6 +284,10 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       inScope: directoryRead.users.length,
       directoryProblems: directoryRead.problems.length,
       guardStopped: guard.stopped.length,
+      membershipFailures,
+      licensesShort: plan.licenses.shortfalls.reduce((n, f) => n + f.short, 0),
+      licensesIncompatible: plan.licenses.incompatible.length,
+      licenseProblems: licenseProblems.length,
       resumed: session?.resumed.operations ?? 0,
       apiRequests: client?.stats.requests ?? 0,
       apiRetries: client?.stats.retries ?? 0,
@@ -211,7 +295,11 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     const outcome: Exclude<RunOutcome, 'running'> =
       session && guard.stopped.length > 0
         ? 'stopped'
-        : failed > 0 || consolidation.length > 0 || directoryRead.problems.length > 0
+        : failed > 0 ||
+            consolidation.length > 0 ||
+            directoryRead.problems.length > 0 ||
+            membershipFailures > 0 ||
+            licenseProblems.length > 0
           ? 'partial'
           : 'success';
     // The next delta starts from here only if everything this one saw was applied.
@@ -238,6 +326,21 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       guard: { checks: guard.checks, stopped: guard.stopped },
       resumed: session?.resumed ?? NOTHING_RESUMED,
       snapshot: snapshotSummary,
+      licenseProblems,
+      ...(options.explain !== undefined
+        ? {
+            explanation: explainUser(options.explain, {
+              entries: directoryRead.users,
+              desired: desired.users,
+              skipped: plan.skipped,
+              resolution,
+              snapshot: confirmedUsers ?? planSnapshot,
+              plan,
+              mappings: settings.groups,
+              observed: holdings?.observed,
+            }),
+          }
+        : {}),
     };
   } catch (err) {
     runs.finish(runId, 'failed', {}, errorMessage(err));
@@ -247,6 +350,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     options.progress?.stop();
     session?.release();
     await client?.close();
+    if (readClient !== client) await readClient?.close();
     db.close();
   }
 }

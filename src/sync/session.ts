@@ -1,4 +1,4 @@
-import type { TargetConfig } from '../config/schema';
+import type { LicensingConfig, TargetConfig } from '../config/schema';
 import { errorMessage } from '../errors/codes';
 import type { Logger } from '../log/logger';
 import type { StateDb } from '../state/db';
@@ -9,6 +9,7 @@ import { SnapshotStore } from '../state/snapshot';
 import type { ScimClient } from '../target/scim-client';
 import type { ApplyContext } from './apply';
 import { resumeInterrupted, type ResumeSummary } from './resume';
+import { TargetGroups } from './target-groups';
 
 /** The lease every run that sends changes holds; the daemon takes the same one. */
 export const APPLY_LEASE = 'apply';
@@ -25,7 +26,14 @@ export interface SessionArgs {
   readonly runs: RunStore;
   readonly client: ScimClient;
   readonly target: TargetConfig;
+  readonly licensing: LicensingConfig;
   readonly logger: Logger;
+}
+
+/** displayName of the SCIM Group standing for a license: its `group` setting, else its name. */
+export function licenseGroupOf(licensing: LicensingConfig): (license: string) => string {
+  const groups = new Map(licensing.licenses.map((l) => [l.name, l.group ?? l.name]));
+  return (license) => groups.get(license) ?? license;
 }
 
 /**
@@ -54,6 +62,11 @@ export async function openApplySession(args: SessionArgs): Promise<ApplySession>
       etag,
       retry: args.client.retryPolicy,
       stopReason: () => lease.lost(),
+      access: {
+        representation: args.licensing.representation,
+        licenseGroup: licenseGroupOf(args.licensing),
+        groups: new TargetGroups(args.client),
+      },
     };
     const resumed = await resumeInterrupted(ctx, args.runs);
     return { ctx, resumed, release: () => lease.release() };

@@ -6,7 +6,15 @@ import { TargetError, errorMessage } from '../errors/codes';
 import { describeBody, snippet, type RawResponse } from './response-text';
 import { RateLimiter } from './rate-limit';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry';
-import { SCIM_PATCH_SCHEMA, ScimListResponse, ScimServiceProviderConfig, ScimUser, type PatchOperation } from './scim-types';
+import {
+  SCIM_GROUP_SCHEMA,
+  SCIM_PATCH_SCHEMA,
+  ScimGroup,
+  ScimListResponse,
+  ScimServiceProviderConfig,
+  ScimUser,
+  type PatchOperation,
+} from './scim-types';
 
 export interface ScimClientSettings {
   readonly url: string;
@@ -42,6 +50,13 @@ export interface UserTarget {
   getUserVersioned(id: string): Promise<VersionedUser | undefined>;
   findUsers(attribute: 'userName' | 'externalId', value: string): Promise<ScimUser[]>;
   findUsersByEmail(email: string): Promise<ScimUser[]>;
+  /** DELETE; false when the account was already gone (404). */
+  deleteUser(id: string): Promise<boolean>;
+  /** Groups whose displayName is exactly this (members left out). */
+  findGroups(displayName: string): Promise<ScimGroup[]>;
+  getGroup(id: string): Promise<ScimGroup | undefined>;
+  createGroup(displayName: string): Promise<ScimGroup>;
+  patchGroup(id: string, operations: readonly PatchOperation[]): Promise<void>;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -139,6 +154,76 @@ export class ScimClient implements UserTarget {
     return this.#filter('emails.value', email, (u) => (u.emails ?? []).some((e) => e.value?.toLowerCase() === wanted));
   }
 
+  async deleteUser(id: string): Promise<boolean> {
+    const res = await this.#send('DELETE', `/Users/${encodeURIComponent(id)}`, undefined, [404]);
+    return res.status !== 404;
+  }
+
+  async findGroups(displayName: string): Promise<ScimGroup[]> {
+    const filter = `displayName eq "${quote(displayName)}"`;
+    const what = `GET /Groups?filter=${filter}`;
+    const res = await this.#send('GET', `/Groups?filter=${encodeURIComponent(filter)}&excludedAttributes=members&count=10`);
+    const list = ScimListResponse.safeParse(res.body);
+    if (!list.success) throw malformed(what, res);
+    const groups: ScimGroup[] = [];
+    for (const item of list.data.Resources ?? []) {
+      const group = ScimGroup.safeParse(item);
+      if (!group.success) throw malformed(what, res);
+      // A server that matches loosely (case, substring) is allowed; we decide exactly.
+      if (group.data.displayName === displayName) groups.push(group.data);
+    }
+    return groups;
+  }
+
+  /** The group with its members and every attribute the server returns (seat counts live in an extension). */
+  async getGroupRaw(id: string): Promise<Record<string, unknown> | undefined> {
+    const path = `/Groups/${encodeURIComponent(id)}`;
+    const res = await this.#send('GET', path, undefined, [404]);
+    if (res.status === 404) return undefined;
+    if (!ScimGroup.safeParse(res.body).success) throw malformed(`GET ${path}`, res);
+    return res.body as Record<string, unknown>;
+  }
+
+  async getGroup(id: string): Promise<ScimGroup | undefined> {
+    const raw = await this.getGroupRaw(id);
+    return raw && ScimGroup.parse(raw);
+  }
+
+  async createGroup(displayName: string): Promise<ScimGroup> {
+    const res = await this.#send('POST', '/Groups', { schemas: [SCIM_GROUP_SCHEMA], displayName });
+    const group = ScimGroup.safeParse(res.body);
+    if (!group.success) throw malformed('POST /Groups', res);
+    return group.data;
+  }
+
+  async patchGroup(id: string, operations: readonly PatchOperation[]): Promise<void> {
+    await this.#send('PATCH', `/Groups/${encodeURIComponent(id)}`, { schemas: [SCIM_PATCH_SCHEMA], Operations: operations });
+  }
+
+  /**
+   * Every user, a page at a time (startIndex/count, RFC 7644 §3.4.2.4), with only the listed
+   * attributes. Stops at totalResults, or at a short page from a server that miscounts.
+   */
+  async forEachUser(
+    attributes: readonly string[],
+    visit: (user: Record<string, unknown>) => void,
+    pageSize = 500,
+  ): Promise<void> {
+    for (let start = 1; ;) {
+      const path = `/Users?attributes=${encodeURIComponent(attributes.join(','))}&startIndex=${start}&count=${pageSize}`;
+      const res = await this.#send('GET', path);
+      const list = ScimListResponse.safeParse(res.body);
+      if (!list.success) throw malformed(`GET ${path}`, res);
+      const page = list.data.Resources ?? [];
+      for (const item of page) {
+        if (item === null || typeof item !== 'object') throw malformed(`GET ${path}`, res);
+        visit(item as Record<string, unknown>);
+      }
+      start += page.length;
+      if (page.length === 0 || start > list.data.totalResults) return;
+    }
+  }
+
   async getJson(path: string): Promise<unknown> {
     return (await this.#send('GET', path)).body;
   }
@@ -148,7 +233,7 @@ export class ScimClient implements UserTarget {
   }
 
   async #filter(attribute: string, value: string, keep: (u: ScimUser) => boolean): Promise<ScimUser[]> {
-    const filter = `${attribute} eq "${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    const filter = `${attribute} eq "${quote(value)}"`;
     const path = `/Users?filter=${encodeURIComponent(filter)}&count=10`;
     const what = `GET /Users?filter=${filter}`;
     const res = await this.#send('GET', path);
@@ -220,6 +305,11 @@ export class ScimClient implements UserTarget {
       throw httpError(method, path, res);
     }
   }
+}
+
+/** A string inside a filter's double quotes (RFC 7644 §3.4.2.2: JSON string escaping). */
+function quote(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
 function httpError(method: string, path: string, res: RawResponse): TargetError {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 export const SCIM_USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const SCIM_GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const SCIM_PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
@@ -14,6 +15,24 @@ export const ScimUser = z.looseObject({
   meta: z.looseObject({ version: z.string().optional() }).optional(),
 });
 export type ScimUser = z.infer<typeof ScimUser>;
+
+/** A SCIM Group: only what we read back (members may be left out by the server or the request). */
+export const ScimGroup = z.looseObject({
+  id: z.string().min(1),
+  displayName: z.string().optional(),
+  members: z.array(z.looseObject({ value: z.string() })).optional(),
+});
+export type ScimGroup = z.infer<typeof ScimGroup>;
+
+/** A multi-valued complex attribute (entitlements, roles, an extension's list): the values it holds. */
+export function valuesOf(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  const values: string[] = [];
+  for (const item of list) {
+    if (item !== null && typeof item === 'object' && 'value' in item && typeof item.value === 'string') values.push(item.value);
+  }
+  return values;
+}
 
 /** The address the account is known by: the one marked primary, else the only one. */
 export function primaryEmail(user: ScimUser): string | undefined {

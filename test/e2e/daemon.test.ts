@@ -140,7 +140,7 @@ describe('dirsync start --once', () => {
       fx.user('dave.brown'),
       'done',
       '',
-      'displayName',
+      'displayName: Dave Brown -> Dave B.',
     ]);
     // The delta touched one user; the full run before it reported the skipped ones.
     expect(rows.filter((r) => r[0] === 'skipped')).toEqual([]);

@@ -32,6 +32,8 @@ export function desiredUser(uid: string, overrides: Partial<DesiredUser> = {}): 
     role: 'Publisher',
     userType: 'Creator',
     active: true,
+    licenses: [],
+    targetGroups: [],
     ...overrides,
   };
 }

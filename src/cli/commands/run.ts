@@ -11,6 +11,7 @@ import { progressFor } from '../progress';
 import { colourEnabled } from '../tty';
 import { outputWidth } from '../tty';
 import { reportJson, reportText, saveReport } from '../report-view';
+import { registerExplainCommand } from './explain';
 
 interface RunCommandOptions {
   readonly json?: boolean;
@@ -84,6 +85,7 @@ async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: Ru
 }
 
 export function registerRunCommands(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
+  registerExplainCommand(program, run);
   program
     .command('plan')
     .description('dry run: read the directory and show what a sync would change, without sending anything')

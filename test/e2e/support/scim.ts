@@ -18,7 +18,9 @@ export interface ScimUserView {
   userType?: string;
   name?: { givenName?: string; familyName?: string };
   emails?: { value: string; primary?: boolean }[];
-  roles?: { value: string }[];
+  roles?: { value: string; primary?: boolean }[];
+  entitlements?: { value: string }[];
+  [extension: string]: unknown;
 }
 
 /**
@@ -90,6 +92,37 @@ export class ScimProcess {
       all.push(...(body.Resources ?? []));
       if (all.length >= body.totalResults || (body.Resources ?? []).length === 0) return all;
     }
+  }
+
+  async get(pathname: string): Promise<{ status: number; body: unknown }> {
+    const res = await request(`${this.url}${pathname}`, { headers: { authorization: `Bearer ${SCIM_TOKEN}` } });
+    const text = await res.body.text();
+    return { status: res.statusCode, body: text ? (JSON.parse(text) as unknown) : undefined };
+  }
+
+  /** A PATCH as an admin console would send it (RFC 7644 §3.5.2). */
+  async patch(pathname: string, operations: readonly Record<string, unknown>[]): Promise<number> {
+    const res = await request(`${this.url}${pathname}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${SCIM_TOKEN}`, 'content-type': 'application/scim+json' },
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations }),
+    });
+    await res.body.text();
+    return res.statusCode;
+  }
+
+  async user(userName: string): Promise<ScimUserView | undefined> {
+    return (await this.users()).find((u) => u.userName === userName);
+  }
+
+  /** The group named so, with its member ids. */
+  async group(displayName: string): Promise<{ id: string; members: string[] } | undefined> {
+    const filter = encodeURIComponent(`displayName eq "${displayName}"`);
+    const found = await this.get(`/Groups?filter=${filter}`);
+    const first = (found.body as { Resources?: { id: string }[] }).Resources?.[0];
+    if (!first) return undefined;
+    const group = (await this.get(`/Groups/${first.id}`)).body as { members?: { value: string }[] };
+    return { id: first.id, members: (group.members ?? []).map((m) => m.value).sort() };
   }
 
   async post(pathname: string, body: unknown): Promise<{ status: number; body: unknown }> {

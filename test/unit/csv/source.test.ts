@@ -23,6 +23,8 @@ function snapshotUser(userName: string, over: Partial<SnapshotUser> = {}): Snaps
     userType: 'Viewer',
     active: true,
     updatedAt: '2026-01-01T00:00:00Z',
+    licenses: [],
+    targetGroups: [],
     ...over,
   };
 }

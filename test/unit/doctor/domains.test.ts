@@ -16,6 +16,8 @@ function user(email: string, active = true): SnapshotUser {
     userType: 'Viewer',
     active,
     updatedAt: '2026-01-01T00:00:00Z',
+    licenses: [],
+    targetGroups: [],
   };
 }
 

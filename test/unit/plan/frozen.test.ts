@@ -18,6 +18,7 @@ function ops(): Operation[] {
       targetId: bob.targetId,
       previous: bob,
       why: 'left-scope',
+      revoke: { licenses: [], targetGroups: [] },
     },
   ];
 }
@@ -92,6 +93,8 @@ describe('snapshotFingerprint, hashed row by row', () => {
       userType: 'Viewer',
       active: id !== 'c',
       updatedAt: `2026-01-0${id === 'a' ? 1 : 2}T00:00:00.000Z`,
+      licenses: [],
+      targetGroups: [],
     }));
     const expected = createHash('sha256')
       .update(

@@ -15,6 +15,7 @@ function deactivations(n: number): Operation[] {
       targetId: previous.targetId,
       previous,
       why: 'left-scope',
+      revoke: { licenses: [], targetGroups: [] },
     };
   });
 }

@@ -19,6 +19,8 @@ function user(i: number): SnapshotUser {
     userType: 'Viewer',
     active: true,
     updatedAt: '2026-01-01T00:00:00.000Z',
+    licenses: [],
+    targetGroups: [],
   };
 }
 

@@ -20,6 +20,8 @@ function update(uid: string, targetId: string): UpdateOperation {
     targetId,
     desired,
     changes: [{ field: 'displayName', from: 'Given Family', to: 'New Name' }],
+    grant: { licenses: [], targetGroups: [] },
+    revoke: { licenses: [], targetGroups: [] },
   };
 }
 
@@ -33,6 +35,7 @@ function deactivate(uid: string, targetId: string): DeactivateOperation {
     targetId,
     previous,
     why: 'left-scope',
+    revoke: { licenses: [], targetGroups: [] },
   };
 }
 

@@ -1,6 +1,6 @@
 import { TargetError } from '../../../src/errors/codes';
 import type { UserTarget, VersionedUser } from '../../../src/target/scim-client';
-import type { PatchOperation, ScimUser } from '../../../src/target/scim-types';
+import type { PatchOperation, ScimGroup, ScimUser } from '../../../src/target/scim-types';
 
 export type Call =
   | { readonly method: 'create'; readonly userName: string }
@@ -11,7 +11,9 @@ export type Call =
       readonly ops: readonly PatchOperation[];
     }
   | { readonly method: 'get'; readonly id: string }
-  | { readonly method: 'find'; readonly by: string; readonly value: string };
+  | { readonly method: 'find'; readonly by: string; readonly value: string }
+  | { readonly method: 'delete'; readonly id: string }
+  | { readonly method: 'group'; readonly id: string; readonly ops: readonly PatchOperation[] };
 
 type Method = Call['method'];
 
@@ -22,6 +24,8 @@ type Method = Call['method'];
  */
 export class FakeTarget implements UserTarget {
   readonly users = new Map<string, ScimUser & { version: number }>();
+  /** SCIM Groups by id: displayName and member ids. */
+  readonly groups = new Map<string, { displayName: string; members: Set<string> }>();
   readonly calls: Call[] = [];
   #next = 1;
   readonly #faults: { method: Method; error: TargetError; after: boolean }[] = [];
@@ -101,6 +105,44 @@ export class FakeTarget implements UserTarget {
     const fault = this.#fault('find');
     if (fault) throw fault.error;
     return [...this.users.values()].filter((u) => (u.emails ?? []).some((e) => e.value?.toLowerCase() === email.toLowerCase()));
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    this.calls.push({ method: 'delete', id });
+    const fault = this.#fault('delete');
+    if (fault && !fault.after) throw fault.error;
+    const existed = this.users.delete(id);
+    for (const g of this.groups.values()) g.members.delete(id);
+    if (fault) throw fault.error;
+    return existed;
+  }
+
+  async findGroups(displayName: string): Promise<ScimGroup[]> {
+    return [...this.groups].filter(([, g]) => g.displayName === displayName).map(([id]) => ({ id, displayName }));
+  }
+
+  async getGroup(id: string): Promise<ScimGroup | undefined> {
+    const g = this.groups.get(id);
+    return g && { id, displayName: g.displayName, members: [...g.members].map((value) => ({ value })) };
+  }
+
+  async createGroup(displayName: string): Promise<ScimGroup> {
+    const id = `g${this.#next++}`;
+    this.groups.set(id, { displayName, members: new Set() });
+    return { id, displayName };
+  }
+
+  async patchGroup(id: string, operations: readonly PatchOperation[]): Promise<void> {
+    this.calls.push({ method: 'group', id, ops: operations });
+    const fault = this.#fault('group');
+    if (fault) throw fault.error;
+    const g = this.groups.get(id);
+    if (!g) throw new TargetError('TARGET_HTTP', `PATCH /Groups/${id} answered 404: not found`, 404);
+    for (const op of operations) {
+      if (op.op === 'add' && op.path === 'members') for (const m of op.value as { value: string }[]) g.members.add(m.value);
+      const removed = op.op === 'remove' ? /^members\[value eq "(.*)"\]$/.exec(op.path ?? '') : null;
+      if (removed?.[1] !== undefined) g.members.delete(removed[1]);
+    }
   }
 
   count(method: Method): number {

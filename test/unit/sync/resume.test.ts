@@ -19,6 +19,8 @@ function update(uid: string, targetId: string): UpdateOperation {
     targetId,
     desired,
     changes: [{ field: 'displayName', from: 'Given Family', to: 'New Name' }],
+    grant: { licenses: [], targetGroups: [] },
+    revoke: { licenses: [], targetGroups: [] },
   };
 }
 
