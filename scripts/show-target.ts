@@ -12,6 +12,7 @@ interface UserView {
   userType?: string;
   roles?: { value: string }[];
   emails?: { value: string }[];
+  entitlements?: { value: string }[];
 }
 
 async function main(): Promise<void> {
@@ -31,9 +32,10 @@ async function main(): Promise<void> {
     u.active === false ? 'INACTIVE' : 'active',
     u.roles?.[0]?.value ?? '',
     u.userType ?? '',
+    (u.entitlements ?? []).map((e) => e.value).join(' '),
     u.emails?.[0]?.value ?? '',
   ]);
-  process.stdout.write(`${table(['USERNAME', 'STATUS', 'ROLE', 'USER TYPE', 'EMAIL'], rows, 110)}\n`);
+  process.stdout.write(`${table(['USERNAME', 'STATUS', 'ROLE', 'USER TYPE', 'LICENSES', 'EMAIL'], rows, 120)}\n`);
   process.stdout.write(`${users.length} users on the target\n`);
 }
 

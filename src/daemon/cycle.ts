@@ -27,7 +27,7 @@ function eventOf(staging: boolean, report: SyncReport, started: Date): RunEvent 
     durationMs: finished.getTime() - started.getTime(),
     counts: report.counts,
     guardStops: report.guard.stopped.length,
-    licenseShortfalls: 0,
+    licenseShortfalls: report.plan.licenses.shortfalls.length,
     directoryProblems: report.directory.problems.map((p) => `${p.scope}: ${p.reason}`),
     apiRetries: report.counts.apiRetries ?? 0,
     usersManaged: report.snapshot.users,

@@ -17,7 +17,7 @@ export interface RunEvent {
   readonly counts: Readonly<Record<string, number>>;
   /** Operations the mass-change guard held back this run (0 when none). */
   readonly guardStops: number;
-  /** Licenses short of seats (0 until licenses exist). */
+  /** Licenses short of seats (users waiting for one). */
   readonly licenseShortfalls: number;
   /** Directory scopes not read completely ("group CN=Staff,...: the group does not exist"). */
   readonly directoryProblems: readonly string[];
