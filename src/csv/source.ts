@@ -9,7 +9,16 @@ export interface CsvSourceOptions {
   readonly format: 'builtin' | 'saml';
   readonly idColumn?: string | undefined;
   readonly groupColumn?: string | undefined;
-  readonly groups?: readonly { readonly name: string; readonly role: string; readonly userType: string }[] | undefined;
+  readonly groups?:
+    | readonly {
+        readonly name: string;
+        readonly role: string;
+        readonly userType: string;
+        readonly licenses?: readonly string[];
+        readonly targetGroups?: readonly string[];
+        readonly priority?: number | undefined;
+      }[]
+    | undefined;
   readonly username: UsernameOptions;
 }
 
@@ -161,7 +170,14 @@ export function parseCsvSource(text: string, options: CsvSourceOptions): CsvSour
 
   if (errors.length > 0) return { ok: false, errors, rows };
   const mapping = options.groups
-    ? options.groups.map((g) => ({ dn: g.name, role: g.role, userType: g.userType }))
+    ? options.groups.map((g) => ({
+        dn: g.name,
+        role: g.role,
+        userType: g.userType,
+        licenses: g.licenses,
+        targetGroups: g.targetGroups,
+        priority: g.priority,
+      }))
     : [...pairs.values()].sort((a, b) => (a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0));
   users.sort((a, b) => (a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0));
   return { ok: true, users, mapping, rows, outOfScope };

@@ -48,10 +48,10 @@ describe('licenses on OpenLDAP, as entitlements', () => {
     DIRSYNC_NOW: new Date(start + days * DAY).toISOString(),
   });
 
-  async function cli(args: string[], env = SECRETS_ENV): Promise<CliResult> {
+  async function cli(args: string[], env: Record<string, string> = SECRETS_ENV): Promise<CliResult> {
     return runCli([...args, '--config', file], env);
   }
-  async function sync(env = SECRETS_ENV, extra: string[] = []): Promise<Report> {
+  async function sync(env: Record<string, string> = SECRETS_ENV, extra: string[] = []): Promise<Report> {
     const res = await cli(['sync', '--json', ...extra], env);
     if (res.code !== 0 && res.code !== 5) throw new Error(`sync exited ${res.code}: ${res.stderr}`);
     return JSON.parse(res.stdout) as Report;
