@@ -45,11 +45,12 @@ export interface PlanInput {
   readonly licensing?: LicensingPlanInput;
 }
 
+/** Releases first: a seat they free is then free before the grants that use it are sent. */
 const KIND_ORDER: Record<Operation['kind'], number> = {
-  create: 0,
-  reactivate: 1,
-  update: 2,
-  revoke: 3,
+  revoke: 0,
+  create: 1,
+  reactivate: 2,
+  update: 3,
   deactivate: 4,
   delete: 5,
 };
@@ -75,6 +76,8 @@ const both = (a: readonly string[], b: readonly string[]): string[] => {
   return a.filter((x) => keep.has(x));
 };
 const union = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b])].sort();
+const sameList = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 const isEmpty = (a: AccountAccess): boolean => a.licenses.length === 0 && a.targetGroups.length === 0;
 
 const DAY_MS = 86_400_000;
@@ -120,13 +123,16 @@ export function buildPlan(input: PlanInput): Plan {
       targetGroups = union(targetGroups, s.targetGroups);
     }
     const grant = { licenses: minus(licenses, held), targetGroups: minus(targetGroups, s.targetGroups) };
+    const hold = input.holdAccessChanges === true;
     const strays = minus(minus(held, s.licenses), licenses);
-    for (const license of strays) extra.push({ userName: d.userName, license, removed: licensing.exclusive });
+    for (const license of strays) extra.push({ userName: d.userName, license, removed: licensing.exclusive && !hold });
     for (const license of both(grant.licenses, s.licenses)) restored.push({ userName: d.userName, license });
-    const revoke = {
-      licenses: minus(licensing.exclusive ? held : both(held, s.licenses), licenses),
-      targetGroups: minus(s.targetGroups, targetGroups),
-    };
+    const revoke = hold
+      ? { licenses: [], targetGroups: [] }
+      : {
+          licenses: minus(licensing.exclusive ? held : both(held, s.licenses), licenses),
+          targetGroups: minus(s.targetGroups, targetGroups),
+        };
     return { grant, revoke, after: { licenses, targetGroups } };
   };
 
@@ -187,7 +193,9 @@ export function buildPlan(input: PlanInput): Plan {
     licensesGranted += grant.licenses.length;
     if (!s.active) {
       operations.push({ ...base, kind: 'reactivate', targetId: s.targetId, desired: target, changes, grant, revoke });
-    } else if (changes.length > 0 || !isEmpty(grant) || !isEmpty(revoke)) {
+    } else if (changes.length > 0 || !isEmpty(grant) || !isEmpty(revoke) || !sameList(after.licenses, s.licenses)) {
+      // The last case sends nothing: the target already holds a license it should (given by
+      // hand); recording it makes it dirsync's, so it is revoked when the user leaves the group.
       operations.push({ ...base, kind: 'update', targetId: s.targetId, desired: target, changes, grant, revoke });
     } else {
       unchanged += 1;

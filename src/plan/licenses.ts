@@ -23,6 +23,8 @@ export interface LicenseInput {
   readonly otherUse: ReadonlyMap<string, number>;
   /** licensing.exclusive: licenses found without a granting group are removed, so they free their seat. */
   readonly exclusive: boolean;
+  /** Access changes are held this run (a group was not read): nothing dirsync granted is taken away. */
+  readonly keepGranted?: boolean;
 }
 
 export interface SeatUse {
@@ -91,10 +93,12 @@ export function resolveLicenses(input: LicenseInput): LicenseResolution {
       list.push({ user, holds: held.has(license), priority: input.priorities.get(user.externalId) ?? Number.MAX_SAFE_INTEGER });
       candidates.set(license, list);
     }
-    if (!input.exclusive) {
-      for (const license of held) {
-        if (!mine.has(license) && !ours.has(license)) strayUse.set(license, (strayUse.get(license) ?? 0) + 1);
-      }
+    for (const license of held) {
+      if (mine.has(license)) continue;
+      // Stays on the account (so keeps its seat): found without a group and not exclusive, or
+      // granted by dirsync while nothing may be taken away.
+      const stays = ours.has(license) ? input.keepGranted === true : !input.exclusive || input.keepGranted === true;
+      if (stays) strayUse.set(license, (strayUse.get(license) ?? 0) + 1);
     }
   }
 

@@ -11,6 +11,15 @@ export interface LicensingStepInput {
   readonly snapshot: readonly SnapshotUser[];
   readonly holdings: LicenseHoldings | undefined;
   readonly now: Date;
+  /**
+   * Whether the plan may act on accounts absent from this read (no read problems): only then
+   * does an absent inactive account's release happen, and so free its seat. Default true.
+   */
+  readonly absenceTrusted?: boolean;
+  /** Access changes are held this run (buildPlan's holdAccessChanges): nothing granted is taken away. */
+  readonly holdAccessChanges?: boolean;
+  /** A delta: the only accounts the plan touches. Undefined: every account. */
+  readonly planned?: ReadonlySet<string>;
 }
 
 export interface LicensingStep {
@@ -39,13 +48,19 @@ export function resolveRunLicenses(input: LicensingStepInput): LicensingStep {
   const observed = holdings?.observed;
   const heldBy = (s: SnapshotUser): readonly string[] => observed?.get(s.externalId) ?? s.licenses;
   const activeIds = new Set(input.users.filter((u) => u.active).map((u) => u.externalId));
+  const desiredIds = new Set(input.users.map((u) => u.externalId));
   const byId = new Map(input.snapshot.map((s) => [s.externalId, s]));
+  /** The plan releases this account's licenses in this run (so its seats are free for others). */
+  const released = (s: SnapshotUser): boolean =>
+    releasesNow(s, licensing, now) &&
+    (input.planned === undefined || input.planned.has(s.externalId)) &&
+    (desiredIds.has(s.externalId) || input.absenceTrusted !== false);
 
   const otherUse = new Map<string, number>();
   const holders = new Map<string, number>();
   for (const s of input.snapshot) {
     for (const license of heldBy(s)) holders.set(license, (holders.get(license) ?? 0) + 1);
-    if (activeIds.has(s.externalId) || releasesNow(s, licensing, now)) continue;
+    if (activeIds.has(s.externalId) || released(s)) continue;
     for (const license of heldBy(s)) otherUse.set(license, (otherUse.get(license) ?? 0) + 1);
   }
 
@@ -80,6 +95,7 @@ export function resolveRunLicenses(input: LicensingStepInput): LicensingStep {
     },
     otherUse,
     exclusive: licensing.exclusive,
+    keepGranted: input.holdAccessChanges === true,
   });
   return { resolution, problems };
 }

@@ -203,6 +203,9 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       snapshot: confirmedUsers ?? planSnapshot,
       holdings,
       now,
+      absenceTrusted: absenceUntrusted.length === 0,
+      holdAccessChanges: directoryRead.problems.length > 0,
+      ...(affected ? { planned: affected } : {}),
     });
     const licenseProblems = [...(holdings?.problems ?? []), ...licensed.problems];
     for (const p of licenseProblems) logger.error('license data not read completely', { detail: p });

@@ -266,8 +266,8 @@ describe('licenses on OpenLDAP, as entitlements', () => {
     );
     const release = await sync(at(31));
     expect(release.operations.map((o) => [o.kind, o.userName, o.status])).toEqual([
-      ['update', next, 'done'],
       ['revoke', leaver, 'done'],
+      ['update', next, 'done'],
     ]);
     expect(entitlements(await scim.user(leaver))).toEqual([]);
     expect(entitlements(await scim.user(next))).toEqual(['field-apps']);

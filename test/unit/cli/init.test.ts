@@ -65,6 +65,8 @@ describe('dirsync init', () => {
     expect(text).toContain('token: ${env:DIRSYNC_SCIM_TOKEN}');
     const config = parseConfig(parse(text), '/etc/dirsync');
     expect(config.directory?.tls.startTls).toBe(true);
-    expect(config.directory?.groups).toEqual([{ dn: 'cn=g,dc=x', role: 'User', userType: 'Viewer', licenses: [], targetGroups: [] }]);
+    expect(config.directory?.groups).toEqual([
+      { dn: 'cn=g,dc=x', role: 'User', userType: 'Viewer', licenses: [], targetGroups: [] },
+    ]);
   });
 });
