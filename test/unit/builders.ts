@@ -1,4 +1,5 @@
 import type { DirectoryUser } from '../../src/model/directory-user';
+import type { DeactivateOperation } from '../../src/model/plan';
 import type { DesiredUser, SnapshotUser } from '../../src/model/user-state';
 
 export const ENG = 'cn=engineering,ou=groups,dc=example,dc=org';
@@ -41,4 +42,22 @@ export function desiredUser(uid: string, overrides: Partial<DesiredUser> = {}): 
 export function snapshotOf(user: DesiredUser, overrides: Partial<SnapshotUser> = {}): SnapshotUser {
   const { groups: _groups, ...rest } = user;
   return { ...rest, targetId: `t-${user.externalId}`, updatedAt: '2026-01-01T00:00:00.000Z', ...overrides };
+}
+
+/** A deactivation of a snapshot account, releasing `licenses` with it. */
+export function deactivateOf(
+  previous: SnapshotUser,
+  why: DeactivateOperation['why'] = 'left-scope',
+  licenses: readonly string[] = [],
+): DeactivateOperation {
+  return {
+    kind: 'deactivate',
+    externalId: previous.externalId,
+    userName: previous.userName,
+    dn: previous.dn,
+    targetId: previous.targetId,
+    previous,
+    why,
+    revoke: { licenses, targetGroups: [] },
+  };
 }

@@ -1,7 +1,7 @@
 import type { DeactivateOperation, DeleteOperation, Operation, RevokeOperation, UpdateOperation } from '../../../src/model/plan';
 import type { AccountAccess } from '../../../src/model/user-state';
 import { applyGuard, type GuardSettings } from '../../../src/plan/guard';
-import { desiredUser, snapshotOf } from '../builders';
+import { deactivateOf, desiredUser, snapshotOf } from '../builders';
 
 const NONE: AccountAccess = { licenses: [], targetGroups: [] };
 
@@ -31,17 +31,7 @@ function update(
 }
 
 function deactivate(uid: string, licenses: string[] = []): DeactivateOperation {
-  const previous = snapshotOf(desiredUser(uid, { licenses }));
-  return {
-    kind: 'deactivate',
-    externalId: previous.externalId,
-    userName: previous.userName,
-    dn: previous.dn,
-    targetId: previous.targetId,
-    previous,
-    why: 'left-scope',
-    revoke: { licenses, targetGroups: [] },
-  };
+  return deactivateOf(snapshotOf(desiredUser(uid, { licenses })), 'left-scope', licenses);
 }
 
 function revoke(uid: string, why: RevokeOperation['why'], access: AccountAccess): RevokeOperation {

@@ -1,23 +1,11 @@
 import type { Operation } from '../../../src/model/plan';
 import { applyGuard, guardLimit } from '../../../src/plan/guard';
-import { desiredUser, snapshotOf } from '../builders';
+import { deactivateOf, desiredUser, snapshotOf } from '../builders';
 
 const DEFAULTS = { deactivations: { maxCount: 10, maxPercent: 5 } };
 
 function deactivations(n: number): Operation[] {
-  return Array.from({ length: n }, (_, i) => {
-    const previous = snapshotOf(desiredUser(`gone.${i}`));
-    return {
-      kind: 'deactivate',
-      externalId: previous.externalId,
-      userName: previous.userName,
-      dn: previous.dn,
-      targetId: previous.targetId,
-      previous,
-      why: 'left-scope',
-      revoke: { licenses: [], targetGroups: [] },
-    };
-  });
+  return Array.from({ length: n }, (_, i) => deactivateOf(snapshotOf(desiredUser(`gone.${i}`))));
 }
 
 const create: Operation = (() => {

@@ -8,7 +8,7 @@ import type {
 import type { DesiredUser, SnapshotUser } from '../../../src/model/user-state';
 import { applyOperation, applyPlan, type AccessContext } from '../../../src/sync/apply';
 import { TargetGroups } from '../../../src/sync/target-groups';
-import { desiredUser, snapshotOf } from '../builders';
+import { deactivateOf, desiredUser, snapshotOf } from '../builders';
 import { testContext } from './context';
 import { serverError, type FakeTarget } from './fake-target';
 
@@ -65,16 +65,7 @@ function deleteOp(previous: SnapshotUser): DeleteOperation {
 }
 
 function deactivateOp(previous: SnapshotUser, licenses: string[]): DeactivateOperation {
-  return {
-    kind: 'deactivate',
-    externalId: previous.externalId,
-    userName: previous.userName,
-    dn: previous.dn,
-    targetId: previous.targetId,
-    previous,
-    why: 'disabled-in-directory',
-    revoke: { licenses, targetGroups: [] },
-  };
+  return deactivateOf(previous, 'disabled-in-directory', licenses);
 }
 
 /** An inactive account on the target and its snapshot. */
