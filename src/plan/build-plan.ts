@@ -76,8 +76,7 @@ const both = (a: readonly string[], b: readonly string[]): string[] => {
   return a.filter((x) => keep.has(x));
 };
 const union = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b])].sort();
-const sameList = (a: readonly string[], b: readonly string[]): boolean =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const isEmpty = (a: AccountAccess): boolean => a.licenses.length === 0 && a.targetGroups.length === 0;
 
 const DAY_MS = 86_400_000;
