@@ -81,19 +81,26 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * One migration per IMMEDIATE transaction, the version read inside it: two processes opening a
+ * new database at once (the daemon and `dirsync history`) must not both run the same ALTER.
+ */
 function migrate(db: StateDb): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
-    throw new StateError(
-      'STATE_SCHEMA',
-      `state database schema version ${current} is newer than this dirsync (${SCHEMA_VERSION}); upgrade dirsync`,
-    );
-  }
-  for (let v = current; v < SCHEMA_VERSION; v += 1) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v] as string);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  const step = db.transaction((): boolean => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new StateError(
+        'STATE_SCHEMA',
+        `state database schema version ${current} is newer than this dirsync (${SCHEMA_VERSION}); upgrade dirsync`,
+      );
+    }
+    if (current === SCHEMA_VERSION) return false;
+    db.exec(MIGRATIONS[current] as string);
+    db.pragma(`user_version = ${current + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    // next migration
   }
 }
 
