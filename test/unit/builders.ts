@@ -1,5 +1,5 @@
 import type { DirectoryUser } from '../../src/model/directory-user';
-import type { DeactivateOperation } from '../../src/model/plan';
+import type { CreateOperation, DeactivateOperation, UpdateOperation } from '../../src/model/plan';
 import type { DesiredUser, SnapshotUser } from '../../src/model/user-state';
 
 export const ENG = 'cn=engineering,ou=groups,dc=example,dc=org';
@@ -59,5 +59,26 @@ export function deactivateOf(
     previous,
     why,
     revoke: { licenses, targetGroups: [] },
+  };
+}
+
+export function createOf(uid: string): CreateOperation {
+  const desired = desiredUser(uid);
+  return { kind: 'create', externalId: desired.externalId, userName: desired.userName, dn: desired.dn, desired };
+}
+
+/** An update of the display name (Given Family -> New Name), no access change. */
+export function updateOf(uid: string, targetId: string): UpdateOperation {
+  const desired = desiredUser(uid, { displayName: 'New Name' });
+  return {
+    kind: 'update',
+    externalId: desired.externalId,
+    userName: desired.userName,
+    dn: desired.dn,
+    targetId,
+    desired,
+    changes: [{ field: 'displayName', from: 'Given Family', to: 'New Name' }],
+    grant: { licenses: [], targetGroups: [] },
+    revoke: { licenses: [], targetGroups: [] },
   };
 }

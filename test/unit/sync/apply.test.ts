@@ -1,29 +1,9 @@
 import { TargetError } from '../../../src/errors/codes';
-import type { CreateOperation, DeactivateOperation, UpdateOperation } from '../../../src/model/plan';
+import type { DeactivateOperation } from '../../../src/model/plan';
 import { applyOperation, applyPlan } from '../../../src/sync/apply';
-import { desiredUser, snapshotOf } from '../builders';
+import { createOf as create, desiredUser, snapshotOf, updateOf as update } from '../builders';
 import { noAnswer, serverError } from './fake-target';
 import { testContext } from './context';
-
-function create(uid: string): CreateOperation {
-  const desired = desiredUser(uid);
-  return { kind: 'create', externalId: desired.externalId, userName: desired.userName, dn: desired.dn, desired };
-}
-
-function update(uid: string, targetId: string): UpdateOperation {
-  const desired = desiredUser(uid, { displayName: 'New Name' });
-  return {
-    kind: 'update',
-    externalId: desired.externalId,
-    userName: desired.userName,
-    dn: desired.dn,
-    targetId,
-    desired,
-    changes: [{ field: 'displayName', from: 'Given Family', to: 'New Name' }],
-    grant: { licenses: [], targetGroups: [] },
-    revoke: { licenses: [], targetGroups: [] },
-  };
-}
 
 function deactivate(uid: string, targetId: string): DeactivateOperation {
   const previous = snapshotOf(desiredUser(uid), { targetId });

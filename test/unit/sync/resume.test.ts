@@ -1,28 +1,8 @@
-import type { CreateOperation, Operation, UpdateOperation } from '../../../src/model/plan';
+import type { Operation } from '../../../src/model/plan';
 import { resumeInterrupted } from '../../../src/sync/resume';
-import { desiredUser } from '../builders';
+import { createOf as create, updateOf as update } from '../builders';
 import { serverError } from './fake-target';
 import { testContext, type TestContext } from './context';
-
-function create(uid: string): CreateOperation {
-  const desired = desiredUser(uid);
-  return { kind: 'create', externalId: desired.externalId, userName: desired.userName, dn: desired.dn, desired };
-}
-
-function update(uid: string, targetId: string): UpdateOperation {
-  const desired = desiredUser(uid, { displayName: 'New Name' });
-  return {
-    kind: 'update',
-    externalId: desired.externalId,
-    userName: desired.userName,
-    dn: desired.dn,
-    targetId,
-    desired,
-    changes: [{ field: 'displayName', from: 'Given Family', to: 'New Name' }],
-    grant: { licenses: [], targetGroups: [] },
-    revoke: { licenses: [], targetGroups: [] },
-  };
-}
 
 /** A run that journalled its plan and died (kill -9) before settling it. */
 function deadRun(t: TestContext, ops: readonly Operation[]): string {
