@@ -15,7 +15,7 @@ import { Client, Attribute, Change } from 'ldapts';
 import { stringify } from 'yaml';
 import { PEOPLE, uidOf, userDn, writeBenchLdif, type BenchDirectory } from './ldif';
 import { BenchScimTarget, REPO_ROOT, script, timed, type Timed } from './processes';
-import { summarizeProfile, type ProfileLine } from './profile';
+import { summarizePhases, summarizeProfile, type PhaseLine, type ProfileLine } from './profile';
 
 const RUN_DIR = '/tmp/dirsync-bench';
 const LDAP_PORT = 4389;
@@ -49,6 +49,8 @@ interface SizeResult {
   readonly cases: Record<string, Case>;
   readonly ratios: Record<string, number>;
   readonly profile?: readonly ProfileLine[];
+  /** The same profile by phase of the run (profile.ts summarizePhases). */
+  readonly profilePhases?: readonly PhaseLine[];
 }
 
 function median(values: readonly number[]): number {
@@ -255,12 +257,14 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
     });
 
     let profile: ProfileLine[] | undefined;
+    let profilePhases: PhaseLine[] | undefined;
     if (o.profile) {
       log('CPU profile of a no-op resync');
       const profDir = path.join(REPO_ROOT, 'bench-results', `profile-${users}`);
       rmSync(profDir, { recursive: true, force: true });
       await sync(dir, config, [], ['--cpu-prof', '--cpu-prof-dir', profDir]);
       profile = summarizeProfile(profDir, 20);
+      profilePhases = summarizePhases(profDir);
     }
 
     const bRate = median(bRates);
@@ -271,7 +275,15 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       initialRateOverB: (cases['initial'].rate ?? 0) / bRate,
       deltaEntriesOverChanged: median(deltaEntries) / changed,
     };
-    return { users, directory, loadSeconds, cases, ratios, ...(profile ? { profile } : {}) };
+    return {
+      users,
+      directory,
+      loadSeconds,
+      cases,
+      ratios,
+      ...(profile ? { profile } : {}),
+      ...(profilePhases ? { profilePhases } : {}),
+    };
   } finally {
     await target?.stop();
     await script('scripts/openldap.sh', ['stop'], ldapEnv);
@@ -297,6 +309,11 @@ function printSize(r: SizeResult): void {
   for (const [k, v] of Object.entries(r.ratios)) process.stdout.write(`  ${k.padEnd(24)} ${v.toFixed(3)}\n`);
   const delta = r.cases['delta']?.detail;
   if (delta) process.stdout.write(`  delta: ${delta['changed']} changed, ${delta['entriesReadMedian']} user entries read\n`);
+  if (r.profilePhases) {
+    process.stdout.write('  no-op resync CPU profile, by phase:\n');
+    for (const p of r.profilePhases)
+      process.stdout.write(`    ${p.ms.toFixed(0).padStart(6)} ms ${p.percent.toFixed(1).padStart(5)} %  ${p.phase}\n`);
+  }
   if (r.profile) {
     process.stdout.write('  no-op resync CPU profile, top self time:\n');
     for (const p of r.profile)

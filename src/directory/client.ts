@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, InvalidCredentialsError, NoSuchObjectError, type Entry } from 'ldapts';
+import { Client, InvalidCredentialsError, NoSuchObjectError } from 'ldapts';
 import type { Secret } from '../config/secret';
-import { pagedSearch } from './paged-search';
+import type { ReadEntry } from './entry';
+import { pagedSearch, searchOnce } from './paged-search';
 import { classifyRootDse, ROOT_DSE_ATTRIBUTES, type RootDseInfo } from './vendor';
 import { DirectoryError, errorMessage } from '../errors/codes';
+
+export type { EntryAttributes, ReadEntry } from './entry';
 
 export interface LdapConnectionSettings {
   readonly urls: readonly string[];
@@ -15,37 +18,6 @@ export interface LdapConnectionSettings {
   readonly startTls: boolean;
   readonly allowInsecure: boolean;
   readonly timeoutMs: number;
-}
-
-/** Attribute values as strings; binary attributes listed in `binary` come back hex-free as Buffers. */
-export type EntryAttributes = Record<string, string[]>;
-
-export interface ReadEntry {
-  readonly dn: string;
-  /** Lower-cased attribute names. */
-  readonly attributes: EntryAttributes;
-  readonly binary: Record<string, Buffer[]>;
-}
-
-function binarySetOf(binaryAttributes: readonly string[]): ReadonlySet<string> {
-  return new Set(binaryAttributes.map((a) => a.toLowerCase()));
-}
-
-/** `binarySet`: lower-cased names, built once per search (this runs for every entry of a full read). */
-function toEntry(raw: Entry, binarySet: ReadonlySet<string>): ReadEntry {
-  const attributes: EntryAttributes = {};
-  const binary: Record<string, Buffer[]> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (name === 'dn') continue;
-    const key = name.toLowerCase();
-    const values = Array.isArray(value) ? value : [value];
-    if (binarySet.has(key)) {
-      binary[key] = values.map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8')));
-    } else {
-      attributes[key] = values.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
-    }
-  }
-  return { dn: raw.dn, attributes, binary };
 }
 
 export interface SearchSpec {
@@ -146,7 +118,6 @@ export class DirectoryClient {
   /** Streams pages of entries; throws on any error, so a caller never sees a partial read as whole. */
   async *searchPages(spec: SearchSpec): AsyncGenerator<ReadEntry[]> {
     const binary = spec.binaryAttributes ?? [];
-    const binarySet = binarySetOf(binary);
     for await (const page of pagedSearch(this.#client, {
       base: spec.base,
       scope: spec.scope,
@@ -157,7 +128,7 @@ export class DirectoryClient {
     })) {
       this.referencesSeen += page.references.length;
       this.onEntries?.(page.entries.length);
-      yield page.entries.map((e) => toEntry(e, binarySet));
+      yield page.entries;
     }
   }
 
@@ -168,14 +139,14 @@ export class DirectoryClient {
     binaryAttributes: readonly string[] = [],
   ): Promise<ReadEntry | undefined> {
     try {
-      const result = await this.#client.search(dn, {
+      const entries = await searchOnce(this.#client, {
+        base: dn,
         scope: 'base',
         filter: '(objectClass=*)',
-        attributes: [...attributes],
-        explicitBufferAttributes: [...binaryAttributes],
+        attributes,
+        binaryAttributes,
       });
-      const first = result.searchEntries[0];
-      return first && toEntry(first, binarySetOf(binaryAttributes));
+      return entries[0];
     } catch (err) {
       if (err instanceof NoSuchObjectError) return undefined;
       throw err;

@@ -1,9 +1,19 @@
 import { errorMessage } from '../errors/codes';
-import type { DirectoryUser } from '../model/directory-user';
 import type { ChangeMark, ScopeEntry } from '../state/scope';
 import type { DirectoryClient, ReadEntry } from './client';
 import { normalizeDn } from './dn';
-import { groupMembers, laterOf, readGroupEntry, userAttributes, userPages, type ScopeProblem } from './read';
+import {
+  GroupLists,
+  groupMembers,
+  laterOf,
+  readGroupEntry,
+  ruleAttributes,
+  toReadUser,
+  userAttributes,
+  userPages,
+  type ReadUser,
+  type ScopeProblem,
+} from './read';
 import type { DirectorySettings } from './settings';
 
 export interface DeltaInput {
@@ -14,7 +24,7 @@ export interface DeltaInput {
 
 export interface DeltaRead {
   /** Users whose entry or mapped-group membership changed; `groups: []` means they left scope. */
-  readonly users: DirectoryUser[];
+  readonly users: ReadUser[];
   /** User entries read (changed ones, plus members read by DN). */
   readonly entriesRead: number;
   readonly problems: readonly ScopeProblem[];
@@ -108,7 +118,8 @@ export async function readDelta(
     s.groups
       .filter((g) => (reread.has(g.dn) ? (reread.get(g.dn) as Set<string>).has(dn) : previous.includes(g.dn)))
       .map((g) => g.dn);
-  const users: DirectoryUser[] = [];
+  const keep = ruleAttributes(s);
+  const users: ReadUser[] = [];
   const seen = new Set<string>();
   for (const [dn, entry] of byDn) {
     const externalId = s.vendor.decodeId(entry, s.idAttribute);
@@ -116,13 +127,7 @@ export async function readDelta(
     const groups = groupsFor(dn, previous?.groups ?? []);
     if (groups.length === 0 && !previous) continue;
     seen.add(externalId);
-    users.push({
-      dn: entry.dn,
-      externalId,
-      attributes: entry.attributes,
-      groups,
-      disabled: s.vendor.isDisabled(entry, s.lockAttribute),
-    });
+    users.push(toReadUser(entry, dn, groups, s, keep));
   }
   for (const previous of input.scope.values()) {
     if (seen.has(previous.externalId)) continue;
@@ -139,15 +144,16 @@ export async function readDelta(
       }
       if (!entry) continue; // Deleted: the next full sync decides.
       entriesRead += 1;
-      users.push({
-        dn: entry.dn,
-        externalId: previous.externalId,
-        attributes: entry.attributes,
-        groups,
-        disabled: s.vendor.isDisabled(entry, s.lockAttribute),
-      });
+      users.push({ ...toReadUser(entry, previous.dn, groups, s, keep), externalId: previous.externalId });
     } else {
-      users.push({ dn: previous.dn, externalId: previous.externalId, attributes: {}, groups: [], disabled: false });
+      users.push({
+        dn: previous.dn,
+        externalId: previous.externalId,
+        attributes: {},
+        groups: GroupLists.EMPTY,
+        disabled: false,
+        canonicalDn: previous.dn,
+      });
     }
   }
   users.sort((a, b) => (a.dn < b.dn ? -1 : a.dn > b.dn ? 1 : 0));

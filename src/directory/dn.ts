@@ -8,16 +8,57 @@ export function normalizeDn(dn: string): string {
   // Most DNs hold no escapes, quotes, '+' or other specials: lower-casing and trimming is then
   // all the canonical form asks for, without the byte-level decoding (a full read normalizes
   // every user and member DN, so this is the hot path of a large sync).
-  if (PLAIN_DN.test(dn)) {
-    const plain = normalizePlainDn(dn);
-    if (plain !== undefined) return plain;
+  const plain = plainForm(dn);
+  if (plain === CANONICAL) return dn;
+  if (plain === LOWER) return dn.toLowerCase();
+  if (plain === TRIM) {
+    const trimmed = normalizePlainDn(dn);
+    if (trimmed !== undefined) return trimmed;
   }
   return normalizeDnGeneral(dn);
 }
 
-/** Characters that escapeValue leaves alone ('=' is checked per RDN: only the first may appear). */
-const PLAIN_DN = /^[A-Za-z0-9=, ._@-]*$/;
+const CANONICAL = 0;
+const LOWER = 1;
+const TRIM = 2;
+const GENERAL = 3;
 
+/**
+ * One pass over a DN: CANONICAL when it is already in canonical form (directories mostly send
+ * DNs spelled that way, so most calls allocate nothing), LOWER when lower-casing is all it
+ * needs, TRIM when spaces around separators go too, GENERAL when it holds a character that
+ * escapeValue would not leave alone (anything but A-Z a-z 0-9 = , space . _ @ -) or an RDN with
+ * a second '='.
+ */
+function plainForm(dn: string): number {
+  let form = CANONICAL;
+  let previous = 44; // ',' before the first RDN: a leading space is trimmed
+  let equals = false;
+  for (let i = 0; i < dn.length; i += 1) {
+    const c = dn.charCodeAt(i);
+    if (c >= 97 && c <= 122) {
+      // a-z
+    } else if (c >= 65 && c <= 90) {
+      if (form === CANONICAL) form = LOWER;
+    } else if (c === 44) {
+      if (previous === 32) form = TRIM;
+      equals = false;
+    } else if (c === 61) {
+      if (equals) return GENERAL;
+      equals = true;
+      if (previous === 32) form = TRIM;
+    } else if (c === 32) {
+      if (previous === 44 || previous === 61) form = TRIM;
+    } else if (!((c >= 48 && c <= 57) || c === 46 || c === 95 || c === 64 || c === 45)) {
+      // Not 0-9 . _ @ -
+      return GENERAL;
+    }
+    previous = c;
+  }
+  return previous === 32 ? TRIM : form;
+}
+
+/** A DN of plain characters (plainForm): each RDN's type and value trimmed, all lower-cased. */
 function normalizePlainDn(dn: string): string | undefined {
   const parts = dn.split(',');
   for (let k = 0; k < parts.length; k += 1) {

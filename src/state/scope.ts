@@ -15,10 +15,26 @@ export interface ChangeMark {
   readonly mark: string;
 }
 
-interface ScopeRow {
-  external_id: string;
-  dn: string;
-  groups: string;
+/** external_id, dn, groups: rows as arrays (a full sync reads every row). */
+type RawScopeRow = [string, string, string];
+
+/** Its own SQL text: raw(true) changes the shared prepared statement (state/sqlite.ts prepareOnce). */
+const ALL_RAW = 'SELECT external_id, dn, groups FROM directory_scope /* raw rows */';
+
+/**
+ * Serializes group lists, once per list: the directory read shares one array between every user
+ * of the same groups, so a full scope of 100,000 users serializes a few dozen lists.
+ */
+function groupsJson(): (groups: readonly string[]) => string {
+  const cache = new Map<readonly string[], string>();
+  return (groups) => {
+    let json = cache.get(groups);
+    if (json === undefined) {
+      json = JSON.stringify(groups);
+      cache.set(groups, json);
+    }
+    return json;
+  };
 }
 
 export class ScopeStore {
@@ -29,10 +45,22 @@ export class ScopeStore {
   }
 
   all(): Map<string, ScopeEntry> {
-    const rows = this.#db.prepare<[], ScopeRow>('SELECT * FROM directory_scope').all();
-    return new Map(
-      rows.map((r) => [r.external_id, { externalId: r.external_id, dn: r.dn, groups: JSON.parse(r.groups) as string[] }]),
-    );
+    const scope = new Map<string, ScopeEntry>();
+    // Most users share their group list with many others: each distinct list is parsed once.
+    const lists = new Map<string, readonly string[]>();
+    for (const [externalId, dn, json] of this.#rows()) {
+      let groups = lists.get(json);
+      if (!groups) {
+        groups = Object.freeze(JSON.parse(json) as string[]);
+        lists.set(json, groups);
+      }
+      scope.set(externalId, { externalId, dn, groups });
+    }
+    return scope;
+  }
+
+  #rows(): RawScopeRow[] {
+    return this.#db.prepare<[], RawScopeRow>(ALL_RAW).raw(true).all();
   }
 
   mark(): ChangeMark | undefined {
@@ -52,18 +80,15 @@ export class ScopeStore {
        ON CONFLICT(external_id) DO UPDATE SET dn = excluded.dn, groups = excluded.groups`,
     );
     const remove = this.#db.prepare('DELETE FROM directory_scope WHERE external_id = ?');
+    const json = groupsJson();
     this.#db.transaction(() => {
-      const current = new Map(
-        this.#db
-          .prepare<[], ScopeRow>('SELECT * FROM directory_scope')
-          .all()
-          .map((r) => [r.external_id, r] as const),
-      );
+      const current = new Map<string, RawScopeRow>();
+      for (const row of this.#rows()) current.set(row[0], row);
       for (const e of entries) {
-        const groups = JSON.stringify(e.groups);
+        const groups = json(e.groups);
         const row = current.get(e.externalId);
         current.delete(e.externalId);
-        if (row && row.dn === e.dn && row.groups === groups) continue;
+        if (row && row[1] === e.dn && row[2] === groups) continue;
         upsert.run(e.externalId, e.dn, groups);
       }
       for (const gone of current.keys()) remove.run(gone);
@@ -78,10 +103,11 @@ export class ScopeStore {
        ON CONFLICT(external_id) DO UPDATE SET dn = excluded.dn, groups = excluded.groups`,
     );
     const remove = this.#db.prepare('DELETE FROM directory_scope WHERE external_id = ?');
+    const json = groupsJson();
     this.#db.transaction(() => {
       for (const e of entries) {
         if (e.groups.length === 0) remove.run(e.externalId);
-        else upsert.run(e.externalId, e.dn, JSON.stringify(e.groups));
+        else upsert.run(e.externalId, e.dn, json(e.groups));
       }
       this.#setMark(mark);
     })();

@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load';
 import { readCsvSource } from '../csv/read';
 import { CSV_ATTRIBUTES, CSV_USERNAME_TEMPLATE } from '../csv/source';
 import { normalizeDn } from '../directory/dn';
-import type { ScopeProblem } from '../directory/read';
+import type { ReadUser, ScopeProblem } from '../directory/read';
 import { readConfiguredDirectory } from '../directory/session';
 import type { VendorKind } from '../directory/vendor';
 import type { DirectoryUser } from '../model/directory-user';
@@ -44,8 +44,9 @@ export interface DirectoryPass {
   commit(): void;
 }
 
-function scopeOf(users: readonly DirectoryUser[]): ScopeEntry[] {
-  return users.map((u) => ({ externalId: u.externalId, dn: normalizeDn(u.dn), groups: u.groups }));
+/** The scope rows of a read's users: their DN was made canonical once, as it was read. */
+function scopeOf(users: readonly ReadUser[]): ScopeEntry[] {
+  return users.map((u) => ({ externalId: u.externalId, dn: u.canonicalDn, groups: u.groups }));
 }
 
 /**
@@ -55,13 +56,16 @@ function scopeOf(users: readonly DirectoryUser[]): ScopeEntry[] {
  */
 export function emptyBaseProblems(
   entriesPerBase: Readonly<Record<string, number>>,
-  snapshot: readonly SnapshotUser[],
+  snapshot: readonly SnapshotUser[] | (() => readonly SnapshotUser[]),
 ): ScopeProblem[] {
   const problems: ScopeProblem[] = [];
+  // The snapshot is read only when a base came back empty: not on every full sync.
+  let rows: readonly SnapshotUser[] | undefined;
   for (const [base, count] of Object.entries(entriesPerBase)) {
     if (count > 0) continue;
+    rows ??= typeof snapshot === 'function' ? snapshot() : snapshot;
     const canonical = normalizeDn(base);
-    const managed = snapshot.filter((u) => u.active && normalizeDn(u.dn).endsWith(`,${canonical}`)).length;
+    const managed = rows.filter((u) => u.active && normalizeDn(u.dn).endsWith(`,${canonical}`)).length;
     if (managed > 0) {
       problems.push({
         scope: `users under ${base}`,
@@ -144,7 +148,7 @@ export async function readDirectoryPass(
   }
   const fallback = read.fallback ?? (delta && !mark ? 'no complete full sync to start a delta from yet' : undefined);
   const full = read.read;
-  const problems = [...full.problems, ...emptyBaseProblems(full.entriesPerBase, new SnapshotStore(db).all())];
+  const problems = [...full.problems, ...emptyBaseProblems(full.entriesPerBase, () => new SnapshotStore(db).all())];
   const next: ChangeMark | undefined = read.mark;
   return {
     ...common,
