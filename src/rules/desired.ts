@@ -2,7 +2,7 @@ import type { DirectoryUser } from '../model/directory-user';
 import type { SkippedUser } from '../model/skip';
 import type { DesiredUser } from '../model/user-state';
 import { normalizeEmail } from './email';
-import { mapAccess, type GroupMapping } from './mapping';
+import { mapAccess, type GroupMapping, type MappedAccess } from './mapping';
 import { renderTemplate } from './template';
 import { normalizeUsername, type UsernameOptions } from './username';
 
@@ -54,7 +54,18 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
   let entriesWithoutId = 0;
   let entriesWithDuplicateId = 0;
   const dnsById = new Map<string, string[]>();
-  for (const e of entries) if (e.externalId) dnsById.set(e.externalId, [...(dnsById.get(e.externalId) ?? []), e.dn]);
+  for (const e of entries) {
+    if (!e.externalId) continue;
+    const dns = dnsById.get(e.externalId);
+    if (dns) dns.push(e.dn);
+    else dnsById.set(e.externalId, [e.dn]);
+  }
+  // The directory read shares one groups array between users of the same groups: map each once.
+  const accessOf = new Map<readonly string[], MappedAccess | undefined>();
+  const emailKey = options.attributes.email.toLowerCase();
+  const givenKey = options.attributes.givenName.toLowerCase();
+  const familyKey = options.attributes.familyName.toLowerCase();
+  const displayKey = options.attributes.displayName.toLowerCase();
 
   const skip = (user: DirectoryUser, reason: SkippedUser['reason'], message: string): void => {
     skipped.push({ dn: user.dn, externalId: user.externalId || undefined, reason, message });
@@ -74,7 +85,11 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
       skip(user, 'ID_DUPLICATE', `its stable id ${user.externalId} is also the id of ${others}: the id attribute is not unique`);
       continue;
     }
-    const access = mapAccess(user.groups, options.groups);
+    let access = accessOf.get(user.groups);
+    if (access === undefined && !accessOf.has(user.groups)) {
+      access = mapAccess(user.groups, options.groups);
+      accessOf.set(user.groups, access);
+    }
     if (!access) continue; // Not in a mapped group: out of scope, not an error.
     const rendered = renderTemplate(options.usernameTemplate, user.attributes);
     if (!rendered.ok) {
@@ -86,17 +101,15 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
       skip(user, userName.reason, describeUsernameFailure(userName.reason, userName.userName));
       continue;
     }
-    const email = normalizeEmail(user.attributes[options.attributes.email.toLowerCase()]?.[0]);
+    const email = normalizeEmail(user.attributes[emailKey]?.[0]);
     if (!email.ok) {
       skip(user, email.reason, email.detail);
       continue;
     }
-    const givenName = first(user.attributes, options.attributes.givenName);
-    const familyName = first(user.attributes, options.attributes.familyName);
+    const givenName = first(user.attributes, givenKey);
+    const familyName = first(user.attributes, familyKey);
     const displayName =
-      first(user.attributes, options.attributes.displayName) ||
-      [givenName, familyName].filter(Boolean).join(' ') ||
-      userName.userName;
+      first(user.attributes, displayKey) || [givenName, familyName].filter(Boolean).join(' ') || userName.userName;
     candidates.push({
       externalId: user.externalId,
       dn: user.dn,
@@ -130,14 +143,20 @@ function dropCollisions(
   skip: (user: DirectoryUser, reason: SkippedUser['reason'], message: string) => void,
   entries: readonly DirectoryUser[],
 ): DesiredUser[] {
-  const byId = new Map(entries.map((e) => [e.externalId, e]));
+  let byId: Map<string, DirectoryUser> | undefined;
+  // Only keys held by two users or more get a list: 100,000 distinct usernames make no arrays.
   const groupBy = (key: (u: DesiredUser) => string): Map<string, DesiredUser[]> => {
+    const firstBy = new Map<string, DesiredUser>();
     const map = new Map<string, DesiredUser[]>();
     for (const u of candidates) {
       const k = key(u);
-      const list = map.get(k);
-      if (list) list.push(u);
-      else map.set(k, [u]);
+      const seen = firstBy.get(k);
+      if (seen === undefined) firstBy.set(k, u);
+      else {
+        const list = map.get(k);
+        if (list) list.push(u);
+        else map.set(k, [seen, u]);
+      }
     }
     return map;
   };
@@ -152,6 +171,7 @@ function dropCollisions(
           .filter((o) => o !== u)
           .map((o) => o.dn)
           .join('; ');
+        byId ??= new Map(entries.map((e) => [e.externalId, e]));
         const entry = byId.get(u.externalId);
         if (entry) skip(entry, reason, `${what} "${key}" is also produced by ${others}`);
       }

@@ -45,6 +45,11 @@ function releasesNow(s: SnapshotUser, licensing: LicensingConfig, now: Date): bo
  */
 export function resolveRunLicenses(input: LicensingStepInput): LicensingStep {
   const { licensing, holdings, now } = input;
+  // No catalog and nobody asking: nothing to seat, nothing to deny (a no-op at 100k users saves
+  // the snapshot index and the seat count below).
+  if (licensing.licenses.length === 0 && input.users.every((u) => u.licenses.length === 0)) {
+    return { resolution: { users: input.users, incompatible: [], shortfalls: [], seats: [], denied: new Map() }, problems: [] };
+  }
   const observed = holdings?.observed;
   const heldBy = (s: SnapshotUser): readonly string[] => observed?.get(s.externalId) ?? s.licenses;
   const activeIds = new Set(input.users.filter((u) => u.active).map((u) => u.externalId));

@@ -180,9 +180,11 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         ? confirmedUsers.filter((u) => affected.has(u.externalId))
         : [...affected].flatMap((id) => snapshot.get(id) ?? []);
     const activeManaged = confirmedUsers ? confirmedUsers.filter((u) => u.active).length : snapshot.activeCount();
-    const snapshotSummary = confirmedUsers
-      ? summarizeSnapshot(confirmedUsers)
-      : { fingerprint: '', users: snapshot.count(), active: activeManaged };
+    // Only a frozen plan (plan --out) needs the fingerprint: hashing every row is not free.
+    const snapshotSummary =
+      confirmedUsers && options.fingerprint !== false
+        ? summarizeSnapshot(confirmedUsers)
+        : { fingerprint: '', users: confirmedUsers?.length ?? snapshot.count(), active: activeManaged };
 
     // Licenses: what the target holds (drift, seat counts), then who gets what.
     let holdings: LicenseHoldings | undefined;
