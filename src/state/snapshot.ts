@@ -80,6 +80,7 @@ export class SnapshotStore {
   readonly #remove;
   readonly #all;
   readonly #byId;
+  readonly #keys;
 
   constructor(db: StateDb) {
     this.#db = db;
@@ -106,6 +107,16 @@ export class SnapshotStore {
       )
       .raw(true);
     this.#byId = db.prepare<[string], SnapshotRow>('SELECT * FROM snapshot WHERE external_id = ?');
+    this.#keys = db
+      .prepare<[], [string, string | null]>(
+        `SELECT external_id,
+           CASE WHEN active = 1 AND json_valid(licenses) AND json_valid(target_groups)
+             THEN json_array(user_name, email, given_name, family_name, display_name, role, user_type,
+               json(licenses), json(target_groups))
+           END
+         FROM snapshot`,
+      )
+      .raw(true);
   }
 
   all(): SnapshotUser[] {
@@ -132,9 +143,34 @@ export class SnapshotStore {
     return users;
   }
 
+  /**
+   * Every row's comparison key (plan/unchanged.ts comparisonKey, computed here in SQL), null for
+   * an inactive row or one whose lists are not valid JSON: those are always planned. Far
+   * cheaper than all() at 100k rows, which is what lets a no-op skip loading the snapshot.
+   */
+  comparisonKeys(): Map<string, string | null> {
+    const keys = new Map<string, string | null>();
+    for (const [id, key] of this.#keys.all()) keys.set(id, key);
+    return keys;
+  }
+
   get(externalId: string): SnapshotUser | undefined {
     const row = this.#byId.get(externalId);
     return row && fromRow(row);
+  }
+
+  /**
+   * The rows of these ids (absent ones left out). One lookup each while they are a small part
+   * of `total` rows, else one read of every row: both cost about the same per row.
+   */
+  rows(ids: ReadonlySet<string>, total = Number.POSITIVE_INFINITY): SnapshotUser[] {
+    if (ids.size * 2 > total) return this.all().filter((u) => ids.has(u.externalId));
+    const rows: SnapshotUser[] = [];
+    for (const id of ids) {
+      const row = this.get(id);
+      if (row) rows.push(row);
+    }
+    return rows;
   }
 
   put(user: SnapshotUser): void {

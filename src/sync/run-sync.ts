@@ -5,6 +5,7 @@ import type { Operation, Plan } from '../model/plan';
 import type { SnapshotUser } from '../model/user-state';
 import type { SkippedUser } from '../model/skip';
 import { buildPlan } from '../plan/build-plan';
+import { splitUnchanged } from '../plan/unchanged';
 import { summarizeSnapshot, type SnapshotSummary } from '../plan/frozen';
 import { applyGuard, type Approval, type GuardCheck } from '../plan/guard';
 import { buildDesiredState } from '../rules/desired';
@@ -172,13 +173,23 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     // seats are counted over every managed account, so they need all rows too.
     const licensing = config.licensing;
     const seatsLimited = licensing.licenses.some((l) => l.seats !== undefined);
+    const readHolders = licensing.licenses.length > 0 && reconcileDue(licensing.reconcile, directoryRead.kind);
     const affected = directoryRead.affected;
-    const confirmedUsers = !affected || options.fingerprint !== false || seatsLimited ? snapshot.all() : undefined;
-    const planSnapshot = !affected
+    // A full read that needs no row for anything else (fingerprint, seats, drift, explain, held
+    // access) compares keys first and loads only the rows of users who may change.
+    const keyed =
+      !affected &&
+      options.fingerprint === false &&
+      !seatsLimited &&
+      !readHolders &&
+      options.explain === undefined &&
+      directoryRead.problems.length === 0;
+    const confirmedUsers = !keyed && (!affected || options.fingerprint !== false || seatsLimited) ? snapshot.all() : undefined;
+    let planSnapshot: readonly SnapshotUser[] = !affected
       ? (confirmedUsers ?? [])
       : confirmedUsers
         ? confirmedUsers.filter((u) => affected.has(u.externalId))
-        : [...affected].flatMap((id) => snapshot.get(id) ?? []);
+        : snapshot.rows(affected);
     const activeManaged = confirmedUsers ? confirmedUsers.filter((u) => u.active).length : snapshot.activeCount();
     // Only a frozen plan (plan --out) needs the fingerprint: hashing every row is not free.
     const snapshotSummary =
@@ -188,7 +199,6 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
 
     // Licenses: what the target holds (drift, seat counts), then who gets what.
     let holdings: LicenseHoldings | undefined;
-    const readHolders = licensing.licenses.length > 0 && reconcileDue(licensing.reconcile, directoryRead.kind);
     if (readHolders || licensing.licenses.some((l) => l.seats === 'target')) {
       readClient = client ?? targetClientFor(loaded);
       const managed = new Map((confirmedUsers ?? planSnapshot).map((u: SnapshotUser) => [u.targetId, u.externalId]));
@@ -212,8 +222,17 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     const licenseProblems = [...(holdings?.problems ?? []), ...licensed.problems];
     for (const p of licenseProblems) logger.error('license data not read completely', { detail: p });
     const { resolution } = licensed;
-    const plan = buildPlan({
-      desired: resolution.users,
+    let planDesired = resolution.users;
+    let setAside = 0;
+    if (keyed) {
+      const keys = snapshot.comparisonKeys();
+      const split = splitUnchanged(resolution.users, keys);
+      planDesired = split.changed;
+      setAside = split.unchanged;
+      planSnapshot = snapshot.rows(split.rows, keys.size);
+    }
+    const built = buildPlan({
+      desired: planDesired,
       skipped: desired.skipped,
       held: desired.held,
       snapshot: planSnapshot,
@@ -229,6 +248,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         resolved: { shortfalls: resolution.shortfalls, incompatible: resolution.incompatible, seats: resolution.seats },
       },
     });
+    const plan =
+      setAside === 0 ? built : { ...built, summary: { ...built.summary, unchanged: built.summary.unchanged + setAside } };
     for (const f of plan.licenses.shortfalls)
       logger.warn('license seats short', { license: f.license, short: f.short, seats: f.seats, waiting: f.waiting.slice(0, 20) });
     for (const i of plan.licenses.incompatible)
