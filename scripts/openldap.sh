@@ -11,6 +11,9 @@
 # and keeps existing data otherwise; `reseed` = stop, wipe the data, start.
 # Status exit codes: 0 running, 3 not running.
 # DIRSYNC_SLAPD_DEBUG=stats (any slapd -d level) sends slapd debug output to slapd.log.
+# cn=config is writable at run time (changes last until the next start, which regenerates
+# slapd.conf) by its rootdn cn=config, with a random password made at each start and kept in
+# $DIRSYNC_RUN_DIR/openldap/config-admin.pw (mode 0600): tests set per-identity limits with it.
 set -euo pipefail
 
 LOG_TAG="openldap"
@@ -32,6 +35,7 @@ DATA="$DIR/data"
 PIDFILE="$DIR/run/slapd.pid"
 LOGFILE="$DIR/slapd.log"
 TLS_DIR="$DIR/tls"
+CONFIG_PW_FILE="$DIR/config-admin.pw"
 SEED_LDIF="${DIRSYNC_OPENLDAP_SEED:-$REPO_ROOT/test/fixtures/openldap/base.ldif}"
 URLS="ldap://$LDAP_HOST:$LDAP_PORT/ ldaps://$LDAP_HOST:$LDAPS_PORT/"
 
@@ -74,6 +78,11 @@ sizelimit unlimited
 TLSCertificateFile $TLS_DIR/cert.pem
 TLSCertificateKeyFile $TLS_DIR/key.pem
 TLSCACertificateFile $TLS_DIR/cert.pem
+
+# cn=config, for changes at run time (not saved: this file is rebuilt at every start). Its
+# rootdn can load code into slapd, so its password is random and readable by our user only.
+database config
+rootpw $CONFIG_PW
 
 database mdb
 suffix "$SUFFIX"
@@ -119,6 +128,8 @@ EOF
 generate_config() {
   mkdir -p "$DIR/run" "$DATA"
   local out
+  CONFIG_PW="$(openssl rand -hex 24)" || die "openssl could not make the cn=config password"
+  (umask 077 && printf '%s\n' "$CONFIG_PW" >"$CONFIG_PW_FILE")
   write_config "$CONF.tmp" yes
   if out="$(slaptest -u -f "$CONF.tmp" 2>&1)"; then
     PPOLICY=loaded

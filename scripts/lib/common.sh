@@ -11,6 +11,11 @@ RUN_DIR="${DIRSYNC_RUN_DIR:-/tmp/dirsync-run}"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOG_TAG="${LOG_TAG:-dirsync}"
 
+# RUN_DIR holds the servers' passwords (slapd.conf's rootpw), TLS keys and directory data: it is
+# private to its owner (mode 0700), and so is everything these scripts create (umask 077; the
+# servers run as the same user, and the public TLS certificates are made 0644 explicitly).
+umask 077
+
 # File descriptor used for the per-server lock; closed for the started server.
 LOCK_FD=9
 
@@ -38,6 +43,23 @@ show_log_tail() {
   fi
 }
 
+# ensure_private_run_dir: create RUN_DIR with mode 0700, or check an existing one. A fixed path
+# under /tmp can be created (or be a symbolic link) by another user before us: then refuse it,
+# since its owner could read or swap what we put in it. One we own is tightened to 0700 (an older
+# version of these scripts, or `mkdir -p`, left it 0755). Its parent is created as needed.
+ensure_private_run_dir() {
+  local dir="$RUN_DIR" owner
+  [[ -n "$dir" ]] || die "DIRSYNC_RUN_DIR is empty"
+  mkdir -p -- "$(dirname -- "$dir")" || die "cannot create the parent folder of $dir"
+  mkdir -m 700 -- "$dir" 2>/dev/null || true
+  [[ ! -L "$dir" ]] || die "$dir is a symbolic link; refusing it as the private run directory (set DIRSYNC_RUN_DIR to another folder)"
+  [[ -d "$dir" ]] || die "cannot create the run directory $dir (a file of that name exists?)"
+  owner="$(stat -c %u -- "$dir")" || die "cannot stat $dir"
+  [[ "$owner" == "$(id -u)" ]] ||
+    die "$dir belongs to uid $owner, not to you (uid $(id -u)); refusing it as the private run directory (set DIRSYNC_RUN_DIR to another folder)"
+  chmod 700 -- "$dir" || die "cannot make $dir private (chmod 700)"
+}
+
 # Seconds since the epoch with millisecond precision, and elapsed time since a mark.
 now_ms() { date +%s%3N; }
 elapsed_s() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
@@ -60,15 +82,19 @@ ensure_packages() {
     command -v sudo >/dev/null 2>&1 || die "packages missing (${missing[*]}) and not root and no sudo"
     sudo=(sudo)
   fi
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null ||
+  # The system's default umask for apt and the packages' maintainer scripts: files they create
+  # (system configs, /var/lib/...) must stay readable by the services' own users.
+  (umask 022 && exec "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q) >/dev/null ||
     die "apt-get update failed"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+  (umask 022 && exec "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends "${missing[@]}") >/dev/null || die "apt-get install ${missing[*]} failed"
   log "installed: ${missing[*]}"
 }
 
-# lock_dir DIR: serialise concurrent invocations of one script on one server.
+# lock_dir DIR: serialise concurrent invocations of one script on one server. Every start and
+# stop goes through here first, so this is where the private RUN_DIR is made sure of.
 lock_dir() {
+  ensure_private_run_dir
   mkdir -p "$1"
   eval "exec ${LOCK_FD}>\"\$1/.lock\""
   flock -w 300 "$LOCK_FD" || die "could not lock $1/.lock within 300 s (another start/stop hangs?)"

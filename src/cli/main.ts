@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, errorMessage } from '../errors/codes';
-import { exitCodeFor } from './exit-codes';
+import { EXIT, exitCodeFor } from './exit-codes';
 
 type Runner = (fn: () => Promise<number>) => Promise<void>;
 /** A command module, loaded only when its command runs (see MODULES). */
@@ -77,6 +79,37 @@ export function commandOf(args: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** dirsync's version, from its package.json (above src/cli, or above dist/src/cli). */
+function packageVersion(): string {
+  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'dirsync' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // no package.json here: look one folder up
+    }
+  }
+  return 'unknown';
+}
+
+/**
+ * Usage errors (unknown command or option, a value outside an option's choices, a missing
+ * argument) exit 2, like any other configuration error, with the one-line reason commander gives
+ * (it names the option) and where to look, instead of commander's exit 1 (which the README
+ * reserves for internal errors) and its whole usage block. `--help` and `--version` exit 0.
+ * Set before the commands are registered: each command copies these settings from the program.
+ */
+function usageErrors(program: Command, help: string): void {
+  program
+    .showHelpAfterError(false)
+    .configureOutput({
+      outputError: (message, write) => write(`dirsync: ${message.trim().replace(/\s*\n\s*/g, ' ')} (see ${help})\n`),
+    })
+    .exitOverride((err) => {
+      throw err.exitCode === 0 ? err : new CommanderError(EXIT.config, err.code, err.message);
+    });
+}
+
 /**
  * The CLI. `command`: register only the module of that command (what a run from the shell
  * does, see commandOf); without it, or for a name no module has, every command.
@@ -87,8 +120,9 @@ export function buildProgram(command?: string): Command {
     .option('-c, --config <file>', 'config file (default: $DIRSYNC_CONFIG or ./connector.yaml)')
     .option('-v, --verbose', 'debug logging')
     .option('-q, --quiet', 'errors only')
-    .showHelpAfterError();
+    .version(packageVersion(), '-V, --version', 'print the version');
   const only = MODULES.find((m) => command !== undefined && m.commands.includes(command));
+  usageErrors(program, only ? `dirsync ${command} --help` : 'dirsync --help');
   for (const m of only ? [only] : MODULES) m.load()(program, run);
   return program;
 }
@@ -97,6 +131,11 @@ if (require.main === module) {
   buildProgram(commandOf(process.argv.slice(2)))
     .parseAsync(process.argv)
     .catch((err: unknown) => {
+      // Commander already printed its one line (or the help, or the version): see usageErrors.
+      if (err instanceof CommanderError) {
+        process.exitCode = err.exitCode;
+        return;
+      }
       process.stderr.write(`dirsync: error: ${errorMessage(err)}\n`);
       process.exitCode = 1;
     });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'ldapts';
-import { OPENLDAP, SCIM_TOKEN } from './support/env';
+import { OPENLDAP, REPO_ROOT, SCIM_TOKEN } from './support/env';
 import { openldapConfig, runCli, SECRETS_ENV, tempDir, writeConfig } from './support/cli';
 import { loadOpenldapFixture, openldapAdmin, replaceAttribute, type Fixture } from './support/ldap';
 import { ScimProcess } from './support/scim';
@@ -92,6 +92,24 @@ describe('directory failures (exit 3, nothing sent)', () => {
     expect(JSON.parse(startTls.stdout).counts.create).toBeGreaterThan(0);
   });
 
+  it('allows the clear-text bind with directory.allowInsecure: true, and reads the same users', async () => {
+    const tls = await runCli(['plan', '--json', '--config', config()]);
+    expect(tls.code).toBe(0);
+    const res = await runCli([
+      'plan',
+      '--json',
+      '--config',
+      config({ directory: { url: OPENLDAP.ldapUrl, allowInsecure: true } }),
+    ]);
+    expect(res.stderr).not.toMatch(/refusing a clear-text bind/);
+    expect(res.code).toBe(0);
+    const plain = JSON.parse(res.stdout) as { directory: { server: string; problems: unknown[] }; counts: { create: number } };
+    expect(plain.directory.server).toBe(OPENLDAP.ldapUrl);
+    expect(plain.directory.problems).toEqual([]);
+    expect(plain.counts.create).toBeGreaterThan(0);
+    expect(plain.counts.create).toBe((JSON.parse(tls.stdout) as { counts: { create: number } }).counts.create);
+  });
+
   it('refuses a server certificate it cannot verify', async () => {
     const res = await runCli(['plan', '--config', config({ directory: { tls: {} } })]);
     expect(res.code).toBe(3);
@@ -145,6 +163,59 @@ describe('directory failures (exit 3, nothing sent)', () => {
     const status = await runCli(['status', '--json', '--config', config()]);
     const runs = (JSON.parse(status.stdout) as { runs: { outcome: string; message: string | null }[] }).runs;
     expect(runs[0]).toMatchObject({ outcome: 'partial' });
+  });
+});
+
+describe('usage errors (exit 2, one line naming the option)', () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      'an unknown option',
+      ['plan', '--no-such-option'],
+      /^dirsync: error: unknown option '--no-such-option' \(see dirsync plan --help\)\n$/,
+    ],
+    [
+      'an unknown global option',
+      ['--no-such-option'],
+      /^dirsync: error: unknown option '--no-such-option' \(see dirsync --help\)\n$/,
+    ],
+    [
+      'a value outside the choices',
+      ['export', '--format', 'xlsx'],
+      /^dirsync: error: option '--format <format>' argument 'xlsx' is invalid\. Allowed choices are [^\n]+\(see dirsync export --help\)\n$/,
+    ],
+    [
+      'a value its parser refuses',
+      ['sync', '--approve', 'many'],
+      /^dirsync: error: option '--approve \[count\]' argument 'many' is invalid\. [^\n]+\n$/,
+    ],
+    ['a missing argument', ['explain'], /^dirsync: error: missing required argument 'user' [^\n]+\n$/],
+    ['an unknown command', ['synk'], /^dirsync: error: unknown command 'synk' [^\n]+\n$/],
+  ];
+
+  it.each(cases)('%s', async (_what, args, stderr) => {
+    // A config that would work: the usage error alone decides the outcome, and nothing runs.
+    const before = await scim.stats();
+    const res = await runCli([...args, '--config', config()]);
+    expect(res.stderr).toMatch(stderr);
+    expect(res.stderr).not.toContain('Usage:');
+    expect(res.stdout).toBe('');
+    expect(res.code).toBe(2);
+    expect((await scim.stats()).requests).toBe(before.requests);
+  });
+
+  it('--help and --version still exit 0', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: dirsync \[options\] \[command\]/);
+    const planHelp = await runCli(['plan', '--help']);
+    expect(planHelp.code).toBe(0);
+    expect(planHelp.stdout).toContain('Usage: dirsync plan [options]');
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
+    expect(help.stderr + planHelp.stderr + version.stderr).toBe('');
   });
 });
 
