@@ -26,14 +26,18 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export function exitCodeFor(err: unknown): ExitCode {
-  if (!(err instanceof DirsyncError)) return EXIT.internal;
-  if (err.code.startsWith('CONFIG') || err.code === 'SECRET_UNRESOLVED') return EXIT.config;
-  if (err.code.startsWith('DIRECTORY')) return EXIT.directory;
-  if (err.code.startsWith('TARGET')) return EXIT.target;
-  if (err.code.startsWith('STATE')) return EXIT.state;
-  if (err.code.startsWith('PLAN')) return EXIT.planRefused;
-  if (err.code === 'RUN_IN_PROGRESS' || err.code === 'RUN_STOPPED') return EXIT.locked;
-  if (err.code.startsWith('SERVICE')) return EXIT.service;
-  if (err.code.startsWith('HEALTH') || err.code.startsWith('NOTIFY')) return EXIT.daemon;
+  return err instanceof DirsyncError ? exitCodeOf(err.code) : EXIT.internal;
+}
+
+/** The exit code of a stable error code (a failed daemon run carries only the code). */
+export function exitCodeOf(code: string): ExitCode {
+  if (code.startsWith('CONFIG') || code === 'SECRET_UNRESOLVED') return EXIT.config;
+  if (code.startsWith('DIRECTORY')) return EXIT.directory;
+  if (code.startsWith('TARGET')) return EXIT.target;
+  if (code.startsWith('STATE')) return EXIT.state;
+  if (code.startsWith('PLAN')) return EXIT.planRefused;
+  if (code === 'RUN_IN_PROGRESS' || code === 'RUN_STOPPED') return EXIT.locked;
+  if (code.startsWith('SERVICE')) return EXIT.service;
+  if (code.startsWith('HEALTH') || code.startsWith('NOTIFY')) return EXIT.daemon;
   return EXIT.internal;
 }

@@ -2,8 +2,10 @@ import { loadConfig } from '../config/load';
 import { errorCode, errorMessage } from '../errors/codes';
 import type { Logger } from '../log/logger';
 import { reportJson, saveReport } from '../cli/report-view';
+import { openStateDb } from '../state/db';
+import { SnapshotStore } from '../state/snapshot';
 import { runSync, type SyncReport } from '../sync/run-sync';
-import type { RunEvent } from './events';
+import type { RunEvent, RunKind } from './events';
 import type { RunCycle } from './daemon';
 
 export interface CycleOptions {
@@ -14,8 +16,33 @@ export interface CycleOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-function eventOf(staging: boolean, report: SyncReport, started: Date): RunEvent {
-  const finished = new Date();
+/**
+ * Accounts in the snapshot once the run is over: what dirsync manages on the target now. The
+ * report's snapshot summary is taken before the run sent anything, and a failed run has none,
+ * so neither may stand for it. Undefined when the state database cannot be read.
+ */
+function managedAfterRun(statePath: string | undefined): number | undefined {
+  if (statePath === undefined) return undefined;
+  try {
+    const db = openStateDb(statePath);
+    try {
+      return new SnapshotStore(db).count();
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+export function eventOf(
+  staging: boolean,
+  report: SyncReport,
+  started: Date,
+  usersManaged: number | undefined,
+  finished: Date = new Date(),
+): RunEvent {
+  // 'stopped' (the guard held operations back) is not a failure: everything else was sent.
   const outcome = report.outcome === 'success' ? 'success' : report.outcome === 'failed' ? 'failed' : 'partial';
   return {
     runId: report.runId,
@@ -30,7 +57,39 @@ function eventOf(staging: boolean, report: SyncReport, started: Date): RunEvent 
     licenseShortfalls: report.plan.licenses.shortfalls.length,
     directoryProblems: report.directory.problems.map((p) => `${p.scope}: ${p.reason}`),
     apiRetries: report.counts.apiRetries ?? 0,
-    usersManaged: report.snapshot.users,
+    ...(usersManaged !== undefined ? { usersManaged } : {}),
+  };
+}
+
+/** A run that threw: failed, unless the daemon's own shutdown stopped it (see below). */
+export function eventOfError(
+  err: unknown,
+  kind: RunKind,
+  staging: boolean,
+  started: Date,
+  usersManaged: number | undefined,
+  stoppedByShutdown: boolean,
+  finished: Date = new Date(),
+): RunEvent {
+  const runId = (err as { runId?: unknown } | undefined)?.runId;
+  const reason = `${errorCode(err)}: ${errorMessage(err)}`;
+  return {
+    runId: typeof runId === 'string' ? runId : `failed-${started.getTime()}`,
+    kind,
+    staging,
+    // Stopped on purpose (SIGTERM/SIGINT) after the operation in flight: nothing is wrong, the
+    // rest waits in the journal for the next start. Not an incident to page anyone about.
+    outcome: stoppedByShutdown ? 'partial' : 'failed',
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    counts: {},
+    guardStops: 0,
+    licenseShortfalls: 0,
+    directoryProblems: [],
+    apiRetries: 0,
+    ...(usersManaged !== undefined ? { usersManaged } : {}),
+    ...(stoppedByShutdown ? {} : { error: reason, errorCode: errorCode(err) }),
   };
 }
 
@@ -42,8 +101,10 @@ export function makeRunCycle(options: CycleOptions): RunCycle {
   return async (kind, signal) => {
     const started = new Date();
     let staging = options.staging ?? false;
+    let statePath: string | undefined;
     try {
       const loaded = loadConfig(options.configFile, options.env);
+      statePath = loaded.config.state.path;
       staging = options.staging ?? loaded.config.daemon.staging;
       const report = await runSync(loaded, {
         mode: staging ? 'plan' : 'sync',
@@ -52,8 +113,9 @@ export function makeRunCycle(options: CycleOptions): RunCycle {
         fingerprint: false,
         signal,
       });
-      saveReport(loaded.config.reports, reportJson(report), options.logger);
-      return eventOf(staging, report, started);
+      // A staging run is a plan: the report says so, and what it would have sent.
+      saveReport(loaded.config.reports, { ...reportJson(report), ...(staging ? { staging: true } : {}) }, options.logger);
+      return eventOf(staging, report, started, managedAfterRun(statePath));
     } catch (err) {
       if (errorCode(err) === 'RUN_IN_PROGRESS') {
         options.logger.warn('another process is running a sync on this state database: this run is skipped', {
@@ -61,24 +123,10 @@ export function makeRunCycle(options: CycleOptions): RunCycle {
         });
         return 'skipped';
       }
-      const finished = new Date();
-      const runId = (err as { runId?: unknown }).runId;
-      return {
-        runId: typeof runId === 'string' ? runId : `failed-${started.getTime()}`,
-        kind,
-        staging,
-        outcome: 'failed',
-        startedAt: started.toISOString(),
-        finishedAt: finished.toISOString(),
-        durationMs: finished.getTime() - started.getTime(),
-        counts: {},
-        guardStops: 0,
-        licenseShortfalls: 0,
-        directoryProblems: [],
-        apiRetries: 0,
-        usersManaged: 0,
-        error: `${errorCode(err)}: ${errorMessage(err)}`,
-      };
+      const stoppedByShutdown = signal.aborted && errorCode(err) === 'RUN_STOPPED';
+      if (stoppedByShutdown)
+        options.logger.info('run stopped for the shutdown; what was not sent stays in the journal', { kind });
+      return eventOfError(err, kind, staging, started, managedAfterRun(statePath), stoppedByShutdown);
     }
   };
 }

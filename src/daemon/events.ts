@@ -23,9 +23,12 @@ export interface RunEvent {
   readonly directoryProblems: readonly string[];
   /** Retries the SCIM client made in this run. */
   readonly apiRetries: number;
-  readonly usersManaged: number;
+  /** Accounts in the snapshot after the run; undefined when the state database could not be read. */
+  readonly usersManaged?: number;
   /** Set when the run failed: a one-line reason with its error code. */
   readonly error?: string;
+  /** Set when the run failed: the stable error code (src/errors/codes.ts), for exit codes. */
+  readonly errorCode?: string;
 }
 
 export interface RunObserver {

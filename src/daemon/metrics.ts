@@ -130,7 +130,7 @@ export class RunMetrics implements RunObserver {
     for (const t of TOTAL_COUNTS) this.#operations.inc({ kind: t.kind, outcome: t.outcome }, countOf(event, t.key));
     this.#guardStops.inc(nonNegative(event.guardStops));
     this.#apiRetries.inc(nonNegative(event.apiRetries));
-    this.#usersManaged.set(nonNegative(event.usersManaged));
+    if (event.usersManaged !== undefined) this.#usersManaged.set(nonNegative(event.usersManaged));
     const finished = Date.parse(event.finishedAt) / 1000;
     if (Number.isFinite(finished)) {
       this.#lastRun.set(finished);

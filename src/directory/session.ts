@@ -3,6 +3,7 @@ import type { DirectoryConfig } from '../config/schema';
 import type { ChangeMark } from '../state/scope';
 import { DirectoryError, DirsyncError, errorMessage } from '../errors/codes';
 import { DirectoryClient } from './client';
+import { deltaFallback, readInvocationId, serverIdentity } from './change-mark';
 import { readDelta, type DeltaInput, type DeltaRead } from './delta';
 import { readDirectory, type DirectoryRead } from './read';
 import { resolveSettings, type DirectorySettings } from './settings';
@@ -25,12 +26,6 @@ export type ConfiguredRead =
       readonly fallback?: string;
     })
   | (ReadCommon & { readonly kind: 'delta'; readonly delta: DeltaRead });
-
-/** Identifies the server whose change counter a mark belongs to. AD uSNs are per DC. */
-function serverIdOf(rootDse: RootDseInfo, url: string): string {
-  if (rootDse.kind === 'activedirectory') return `ad:${rootDse.dsServiceName ?? rootDse.dnsHostName ?? url}`;
-  return `ldap:${url}`;
-}
 
 /**
  * Connect (with failover), identify the vendor, read, disconnect. A delta is read only when
@@ -76,16 +71,15 @@ async function readWith(
   // Read before anything else: changes made while we read are then above the mark.
   const rootDse = await client.rootDse();
   const settings = resolveSettings(config, config.type === 'auto' ? rootDse.kind : config.type);
-  const serverId = serverIdOf(rootDse, client.url);
   const usn = rootDse.highestCommittedUsn;
+  // AD: the mark is kept per DC and per database (invocationId): a restored DC reads in full.
+  const identity = serverIdentity(rootDse, client.url, await readInvocationId(client, rootDse));
+  const { serverId } = identity;
   const common = { server: client.url, rootDse, settings };
   let fallback: string | undefined;
   if (delta) {
-    if (delta.mark.serverId !== serverId) {
-      fallback = `the last full sync read ${delta.mark.serverId}, this server is ${serverId}: change marks are per server`;
-    } else if (settings.vendor.kind === 'activedirectory' && !usn) {
-      fallback = 'the server did not give its highestCommittedUSN';
-    } else {
+    fallback = deltaFallback(delta.mark, { identity, vendor: settings.vendor.kind, highestCommittedUsn: usn });
+    if (fallback === undefined) {
       const next: ChangeMark = { serverId, mark: usn ?? delta.mark.mark };
       return { ...common, kind: 'delta', delta: await readDelta(client, settings, delta, next) };
     }

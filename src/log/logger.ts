@@ -1,3 +1,5 @@
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 
@@ -44,6 +46,39 @@ const human = winston.format.printf((info) => {
   return `${String(timestamp)} ${level.padEnd(5)} ${String(message)}${rest ? ` ${rest}` : ''}`;
 });
 
+/** The daily files createLogger writes (`dirsync-YYYY-MM-DD.log`); nothing else in the folder is touched. */
+const LOG_FILE = /^dirsync-\d{4}-\d{2}-\d{2}\.log$/;
+
+/**
+ * Deletes daily log files not written to for more than `keepDays` days; returns how many.
+ * winston-daily-rotate-file prunes only the files listed in its audit file, and only when it
+ * opens a new one: files it lost track of (an audit file deleted or overwritten by another
+ * process writing the same folder) would otherwise stay forever.
+ */
+export function pruneLogs(dir: string, keepDays: number, now: Date = new Date()): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  const cutoff = now.getTime() - keepDays * 86_400_000;
+  let removed = 0;
+  for (const name of names) {
+    if (!LOG_FILE.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      const stat = statSync(file);
+      if (!stat.isFile() || stat.mtimeMs >= cutoff) continue;
+      unlinkSync(file);
+      removed += 1;
+    } catch {
+      // Gone meanwhile (another process pruned it): nothing to do.
+    }
+  }
+  return removed;
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const transports: winston.transport[] = [
     new winston.transports.Stream({
@@ -53,19 +88,22 @@ export function createLogger(options: LoggerOptions): Logger {
       ...(options.consoleLevel ? { level: options.consoleLevel } : {}),
     }),
   ];
-  if (options.file) {
-    transports.push(
-      new DailyRotateFile({
-        dirname: options.file.dir,
-        filename: 'dirsync-%DATE%.log',
-        datePattern: 'YYYY-MM-DD',
-        maxFiles: `${options.file.keepDays}d`,
-        // Logs name users and DNs: owner-only, like the state database and the reports.
-        options: { flags: 'a', mode: 0o600 },
-        auditFile: `${options.file.dir}/.dirsync-log-audit.json`,
-        format: winston.format.json(),
-      }),
-    );
+  const file = options.file;
+  if (file) {
+    pruneLogs(file.dir, file.keepDays);
+    const rotating = new DailyRotateFile({
+      dirname: file.dir,
+      filename: 'dirsync-%DATE%.log',
+      datePattern: 'YYYY-MM-DD',
+      maxFiles: `${file.keepDays}d`,
+      // Logs name users and DNs: owner-only, like the state database and the reports.
+      options: { flags: 'a', mode: 0o600 },
+      auditFile: `${file.dir}/.dirsync-log-audit.json`,
+      format: winston.format.json(),
+    });
+    // A daemon runs for months: prune again whenever a new day's file is opened.
+    rotating.on('new', () => pruneLogs(file.dir, file.keepDays));
+    transports.push(rotating);
   }
   return winston.createLogger({
     level: options.level,

@@ -119,7 +119,14 @@ export function readReport(dir: string, runId: string): ReportDocument | undefin
   }
 }
 
-/** Deletes report files older than keepDays; returns how many. */
+/** `<run id>.json` / `.csv` as writeReport names them (run ids: state/runs.ts, `20260601T083000-9f8e7d6c`). */
+const REPORT_FILE = /^\d{8}T\d{6}-[0-9A-Za-z]+\.(json|csv)$/;
+
+/**
+ * Deletes reports not written to for more than keepDays days (by modification time); returns how
+ * many. Only files named like a run's report are candidates: `reports.dir` may be a folder the
+ * admin also keeps other JSON or CSV files in, and those are never touched.
+ */
 export function pruneReports(dir: string, keepDays: number, now: Date = new Date()): number {
   let removed = 0;
   let names: string[];
@@ -130,11 +137,15 @@ export function pruneReports(dir: string, keepDays: number, now: Date = new Date
   }
   const cutoff = now.getTime() - keepDays * 86_400_000;
   for (const name of names) {
-    if (!/\.(json|csv)$/.test(name)) continue;
+    if (!REPORT_FILE.test(name)) continue;
     const file = path.join(dir, name);
-    if (statSync(file).mtimeMs < cutoff) {
+    try {
+      const stat = statSync(file);
+      if (!stat.isFile() || stat.mtimeMs >= cutoff) continue;
       unlinkSync(file);
       removed += 1;
+    } catch {
+      // Gone meanwhile (another process pruned it): nothing to do.
     }
   }
   return removed;

@@ -10,7 +10,7 @@ import { openStateDb } from '../../state/db';
 import { ScopeStore } from '../../state/scope';
 import { configPath, load, type GlobalOptions } from '../context';
 import { createLogger } from '../../log/logger';
-import { EXIT } from '../exit-codes';
+import { EXIT, exitCodeOf } from '../exit-codes';
 
 interface StartOptions {
   readonly once?: boolean;
@@ -71,7 +71,10 @@ export function registerStartCommand(program: Command, run: (fn: () => Promise<n
           const result = await daemon.tick(options.full ? 'full' : 'delta');
           await close();
           if (typeof result === 'string') return result === 'skipped' ? EXIT.ok : EXIT.internal;
-          if (result.outcome === 'failed') return EXIT.internal;
+          // The same codes as `dirsync sync` (README, exit codes).
+          if (result.outcome === 'failed') return exitCodeOf(result.errorCode ?? '');
+          if (result.guardStops > 0 && !result.staging) return EXIT.guardStopped;
+          if (result.directoryProblems.length > 0) return EXIT.directory;
           return result.outcome === 'success' ? EXIT.ok : EXIT.partial;
         }
         daemon.start();
