@@ -90,3 +90,8 @@ export function nonZeroCounts(counts: Readonly<Record<string, number>>, keys: re
   const parts = keys.filter((k) => (counts[k] ?? 0) > 0).map((k) => `${k} ${counts[k]}`);
   return parts.length > 0 ? parts.join(', ') : 'no changes';
 }
+
+/** What every `--json` prints on stdout: the value, indented, and a final newline. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

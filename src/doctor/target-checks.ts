@@ -93,7 +93,12 @@ export async function checkTarget(config: Config, token: Secret): Promise<Check[
   }
 }
 
-async function checkAdmin(client: ScimClient, config: Config): Promise<Check> {
+/**
+ * The product's admin precondition (DOMAIN.md): product.adminUserName is an active account on the
+ * target with a role in product.adminRoles and an email of a verified domain. Only the user lookup
+ * of the client is used, so tests give a fake.
+ */
+export async function checkAdmin(client: Pick<ScimClient, 'findUsers'>, config: Pick<Config, 'product'>): Promise<Check> {
   const { adminUserName, adminRoles, verifiedDomains } = config.product;
   if (!adminUserName)
     return fail(

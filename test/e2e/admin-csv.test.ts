@@ -110,6 +110,10 @@ describe('CSV export and CSV source', () => {
     const managed = (await scimA.users()).filter((u) => u.externalId !== 'another-source-1');
     expect(lines.length - 2).toBe(managed.length);
 
+    // `--format csv`, the name the product's docs use, is the built-in format.
+    const csv = await runCli(['export', '--config', configA, '--format', 'csv']);
+    expect(csv.code).toBe(0);
+    expect(csv.stdout).toBe(readFileSync(csvFile(), 'utf8'));
     const adldap = await runCli(['export', '--config', configA, '--format', 'adldap']);
     expect(adldap.stdout.split('\r\n').slice(0, 2)).toEqual(['Username,Role,User Type', 'anna_maria,Publisher,Creator']);
     const saml = await runCli(['export', '--config', configA, '--format', 'saml', '--identity-type', 'oidc']);
@@ -190,8 +194,31 @@ describe('dirsync report domains', () => {
     expect(row).toMatchObject({ verified: true, managed, active: managed, pending: 0, inactive: 0, needsConsolidation: 1 });
     expect(row?.consolidationRate).toBeCloseTo(managed / (managed + 1));
     const text = await runCli(['report', 'domains', '--config', configA]);
-    expect(text.stdout).toMatch(/^VERIF {2}MANAGED {2}ACTIVE .* DOMAIN$/m);
+    expect(text.stdout).toMatch(/^VERIF {2}MANAGED {2}ACTIVE {2}PENDING {2}INACT {2}SKIP {2}CONSOL {2}RATE +DOMAIN$/m);
     for (const line of text.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    // The row: the SKIP column holds the same figure as the JSON, and the rate is above 75 %.
+    const cells = text.stdout
+      .split('\n')
+      .find((l) => l.endsWith(' example.org'))
+      ?.split(/ {2,}/);
+    const rate = Math.floor((row?.consolidationRate ?? 0) * 100);
+    expect(rate).toBeGreaterThanOrEqual(75);
+    expect(cells).toEqual([
+      'yes',
+      String(managed),
+      String(managed),
+      '0',
+      '0',
+      String(row?.skipped),
+      '1',
+      `${rate} %`,
+      'example.org',
+    ]);
+    // The recommendation line, wrapped at 80 columns.
+    expect(text.stdout.replace(/\n\s*/g, ' ')).toContain(
+      `example.org: ${rate} % consolidated, at or above the 75 % vendors recommend before enforcing single sign-on.`,
+    );
+    expect(text.stdout).not.toMatch(/below the 75/);
     // `report <run>` still works next to the subcommand.
     const one = await runCli(['report', String(report.run), '--config', configA]);
     expect(one.code).toBe(0);

@@ -72,11 +72,16 @@ export function domainsText(rows: readonly DomainRow[], runId: string | undefine
     `Skipped and consolidation: ${runId ? `from the last sync, ${runId}` : 'no sync report found in reports.dir'}.`,
     'VERIF: the domain is in product.verifiedDomains. PENDING: created in a domain that is not verified, so Unverified until the person activates by email. INACT: deactivated. SKIP: skipped for a rule by the last sync. CONSOL: accounts outside the organisation that need consolidation. RATE: accounts in the organisation / all known accounts.',
   ];
+  const ready = percent(SSO_READY_RATE);
   for (const r of rows) {
     if (r.consolidationRate === undefined || r.domain.startsWith('(')) continue;
     if (r.consolidationRate < SSO_READY_RATE)
       notes.push(
-        `${r.domain}: ${percent(r.consolidationRate)} consolidated, below the 75 % vendors recommend before enforcing single sign-on: invite the ${r.needsConsolidation} remaining account(s) to consolidate first.`,
+        `${r.domain}: ${percent(r.consolidationRate)} consolidated, below the ${ready} vendors recommend before enforcing single sign-on: invite the ${r.needsConsolidation} remaining account(s) to consolidate first.`,
+      );
+    else
+      notes.push(
+        `${r.domain}: ${percent(r.consolidationRate)} consolidated, at or above the ${ready} vendors recommend before enforcing single sign-on.`,
       );
   }
   return [body, ...notes.flatMap((n) => (n ? wrap(n, width, '  ') : ['']))].join('\n');

@@ -6,6 +6,7 @@ import { parseConfig, readConfigFile } from '../../config/load';
 import { STARTER_SECRETS, starterDocument, starterYaml, type StarterAnswers } from '../../config/starter';
 import { ConfigError, DirsyncError } from '../../errors/codes';
 import { EXIT } from '../exit-codes';
+import { jsonText } from '../format';
 
 export interface InitOptions {
   readonly directoryType?: StarterAnswers['directoryType'];
@@ -21,6 +22,56 @@ export interface InitOptions {
   readonly adminUser?: string;
   readonly out: string;
   readonly force?: boolean;
+  readonly json?: boolean;
+}
+
+/** What `dirsync init --json` prints: the file written and the answers it holds; never a secret. */
+export interface InitJson {
+  readonly ok: true;
+  /** Absolute path of the config written (mode 0600), read back and valid. */
+  readonly file: string;
+  readonly settings: {
+    readonly directoryType: StarterAnswers['directoryType'];
+    readonly url: string;
+    readonly bindDn: string;
+    readonly baseDns: readonly string[];
+    readonly groups: readonly string[];
+    readonly role: string;
+    readonly userType: string;
+    readonly caFile: string | null;
+    readonly targetUrl: string;
+    readonly verifiedDomains: readonly string[];
+    readonly adminUserName: string | null;
+  };
+  /** The environment variables to set before running dirsync: the file refers to them by name. */
+  readonly environment: readonly { readonly variable: string; readonly setting: string }[];
+  /** The command to run next. */
+  readonly next: string;
+}
+
+export function initJson(file: string, answers: StarterAnswers, configArg: string): InitJson {
+  return {
+    ok: true,
+    file,
+    settings: {
+      directoryType: answers.directoryType,
+      url: answers.url,
+      bindDn: answers.bindDn,
+      baseDns: answers.baseDns,
+      groups: answers.groups,
+      role: answers.role,
+      userType: answers.userType,
+      caFile: answers.caFile ?? null,
+      targetUrl: answers.targetUrl,
+      verifiedDomains: answers.verifiedDomains,
+      adminUserName: answers.adminUserName ?? null,
+    },
+    environment: [
+      { variable: STARTER_SECRETS.bindPassword, setting: 'directory.bindPassword' },
+      { variable: STARTER_SECRETS.token, setting: 'target.token' },
+    ],
+    next: `dirsync doctor --config ${configArg}`,
+  };
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -122,6 +173,7 @@ export function registerInitCommand(program: Command, run: (fn: () => Promise<nu
     .option('--admin-user <userName>', "userName of the product's organisation admin (checked by doctor)")
     .option('--out <file>', 'where to write the config', 'connector.yaml')
     .option('--force', 'overwrite the file when it exists')
+    .option('--json', 'print the file written and the settings chosen as JSON (questions still go to stderr)')
     .action((options: InitOptions) =>
       run(async () => {
         const out = path.resolve(options.out);
@@ -146,6 +198,10 @@ export function registerInitCommand(program: Command, run: (fn: () => Promise<nu
         } catch (err) {
           if (err instanceof ConfigError) unlinkSync(out);
           throw err;
+        }
+        if (options.json) {
+          process.stdout.write(jsonText(initJson(out, answers, options.out)));
+          return EXIT.ok;
         }
         process.stdout.write(
           [
