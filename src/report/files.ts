@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DirsyncError } from '../errors/codes';
 import { csvLine } from './csv';
@@ -26,68 +26,64 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
 }
 
-/** One row per operation, skipped user, unreadable scope and held change: what an admin filters on. */
-export function reportCsv(doc: ReportDocument): string {
-  const lines = [csvLine(CSV_HEADER)];
+/** The CSV report's lines, one at a time (a report of 100,000 operations is written as it goes). */
+function* reportCsvLines(doc: ReportDocument): Generator<string> {
+  yield csvLine(CSV_HEADER);
   for (const op of doc.operations ?? []) {
     const changes = Array.isArray(op.changes) ? (op.changes as { field: string }[]).map((c) => c.field).join(' ') : '';
-    lines.push(
-      csvLine([
-        'operation',
-        op.kind,
-        op.userName,
-        op.dn,
-        op.status ?? 'planned',
-        op.code ?? '',
-        str(op.error || op.detail || changes || op.why || ''),
-      ]),
-    );
+    yield csvLine([
+      'operation',
+      op.kind,
+      op.userName,
+      op.dn,
+      op.status ?? 'planned',
+      op.code ?? '',
+      str(op.error || op.detail || changes || op.why || ''),
+    ]);
   }
-  for (const s of doc.skipped ?? []) lines.push(csvLine(['skipped', '', '', s.dn, 'skipped', s.reason, s.message]));
+  for (const s of doc.skipped ?? []) yield csvLine(['skipped', '', '', s.dn, 'skipped', s.reason, s.message]);
   for (const p of doc.directory?.problems ?? [])
-    lines.push(csvLine(['problem', '', '', p.scope, 'incomplete', 'DIRECTORY_SCOPE', p.reason]));
-  for (const h of doc.held ?? []) lines.push(csvLine(['held', '', '', '', 'held', '', h]));
+    yield csvLine(['problem', '', '', p.scope, 'incomplete', 'DIRECTORY_SCOPE', p.reason]);
+  for (const h of doc.held ?? []) yield csvLine(['held', '', '', '', 'held', '', h]);
   const licenses = doc.licenses as LicenseSection | undefined;
   for (const f of licenses?.shortfalls ?? []) {
-    lines.push(
-      csvLine([
-        'license',
-        '',
-        '',
-        '',
-        'short',
-        'LICENSE_SEATS_SHORT',
-        `license ${f.license}: ${f.short} seat(s) short; waiting: ${f.waiting.join(' ')}`,
-      ]),
-    );
+    yield csvLine([
+      'license',
+      '',
+      '',
+      '',
+      'short',
+      'LICENSE_SEATS_SHORT',
+      `license ${f.license}: ${f.short} seat(s) short; waiting: ${f.waiting.join(' ')}`,
+    ]);
   }
   for (const i of licenses?.incompatible ?? []) {
-    lines.push(
-      csvLine([
-        'license',
-        '',
-        i.userName,
-        i.dn,
-        'not-assigned',
-        'LICENSE_INCOMPATIBLE',
-        `license ${i.license} is not allowed for user type ${i.userType}`,
-      ]),
-    );
+    yield csvLine([
+      'license',
+      '',
+      i.userName,
+      i.dn,
+      'not-assigned',
+      'LICENSE_INCOMPATIBLE',
+      `license ${i.license} is not allowed for user type ${i.userType}`,
+    ]);
   }
   for (const x of licenses?.extra ?? []) {
-    lines.push(
-      csvLine([
-        'license',
-        '',
-        x.userName,
-        '',
-        x.removed ? 'removed' : 'reported',
-        'LICENSE_EXTRA',
-        `license ${x.license} not granted by any group`,
-      ]),
-    );
+    yield csvLine([
+      'license',
+      '',
+      x.userName,
+      '',
+      x.removed ? 'removed' : 'reported',
+      'LICENSE_EXTRA',
+      `license ${x.license} not granted by any group`,
+    ]);
   }
-  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** One row per operation, skipped user, unreadable scope and held change: what an admin filters on. */
+export function reportCsv(doc: ReportDocument): string {
+  return `${[...reportCsvLines(doc)].join('\r\n')}\r\n`;
 }
 
 const RUN_ID = /^[0-9A-Za-z-]+$/;
@@ -97,12 +93,75 @@ export function reportPaths(dir: string, runId: string): { json: string; csv: st
   return { json: path.join(dir, `${runId}.json`), csv: path.join(dir, `${runId}.csv`) };
 }
 
+/** Text written to a file in chunks of about 1 MB: a large report never exists as one string. */
+class ChunkedFile {
+  readonly #fd: number;
+  #parts: string[] = [];
+  #size = 0;
+
+  constructor(file: string) {
+    this.#fd = openSync(file, 'w', 0o600);
+  }
+
+  write(text: string): void {
+    this.#parts.push(text);
+    this.#size += text.length;
+    if (this.#size >= 1 << 20) this.#flush();
+  }
+
+  close(): void {
+    try {
+      this.#flush();
+    } finally {
+      closeSync(this.#fd);
+    }
+  }
+
+  #flush(): void {
+    if (this.#parts.length > 0) writeSync(this.#fd, this.#parts.join(''));
+    this.#parts = [];
+    this.#size = 0;
+  }
+}
+
+/** JSON.stringify(value, null, 2) of a member of a top-level object (indented by two more). */
+const nested = (value: unknown, indent: string): string => JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
+
+/**
+ * The same text as `JSON.stringify(doc, null, 2)`, written member by member and operation by
+ * operation, so the report of a 100,000-user initial sync does not double the run's memory.
+ */
+function writeJson(out: ChunkedFile, doc: ReportDocument): void {
+  const keys = Object.keys(doc).filter((k) => doc[k] !== undefined && typeof doc[k] !== 'function');
+  out.write('{');
+  keys.forEach((key, i) => {
+    out.write(`${i === 0 ? '' : ','}\n  ${JSON.stringify(key)}: `);
+    const value = doc[key];
+    if (key === 'operations' && Array.isArray(value) && value.length > 0) {
+      out.write('[');
+      value.forEach((op: unknown, j) => out.write(`${j === 0 ? '' : ','}\n    ${nested(op, '    ')}`));
+      out.write('\n  ]');
+    } else out.write(nested(value, '  '));
+  });
+  out.write(keys.length > 0 ? '\n}\n' : '}\n');
+}
+
 /** Writes <run>.json and <run>.csv, readable by the owner only (they name people and DNs). */
 export function writeReport(dir: string, doc: ReportDocument): { json: string; csv: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const paths = reportPaths(dir, doc.runId);
-  writeFileSync(paths.json, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
-  writeFileSync(paths.csv, reportCsv(doc), { mode: 0o600 });
+  const json = new ChunkedFile(paths.json);
+  try {
+    writeJson(json, doc);
+  } finally {
+    json.close();
+  }
+  const csv = new ChunkedFile(paths.csv);
+  try {
+    for (const line of reportCsvLines(doc)) csv.write(`${line}\r\n`);
+  } finally {
+    csv.close();
+  }
   // mode applies only to new files; a rewritten one keeps the old bits otherwise.
   chmodSync(paths.json, 0o600);
   chmodSync(paths.csv, 0o600);
