@@ -3,12 +3,17 @@
  *
  *   node dist/scripts/scim-target/main.js --port 18080 --data FILE [--host 127.0.0.1]
  *        [--token-file FILE] [--max-results N]
+ *        [--bulk [--bulk-max-operations N] [--bulk-max-payload BYTES]]
+ *
+ * --bulk advertises SCIM Bulk in /ServiceProviderConfig and serves POST /Bulk (default limits:
+ * 1000 operations, 1048576 bytes); without it /Bulk answers 501, as before.
  *
  * The bearer token comes from --token-file, else from DIRSYNC_SCIM_TOKEN; it is never accepted
  * on the command line, where other local users could read it from the process list.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { BulkSettings } from './bulk';
 import { startScimTarget, type ScimTarget } from './server';
 
 interface CliOptions {
@@ -17,11 +22,13 @@ interface CliOptions {
   dataFile: string;
   token: string;
   maxResults: number | undefined;
+  bulk: BulkSettings | undefined;
 }
 
 function usage(message: string): never {
   process.stderr.write(
     `${message}\nusage: main.js --port PORT --data FILE [--host HOST] [--token-file FILE] [--max-results N]\n` +
+      '       [--bulk [--bulk-max-operations N] [--bulk-max-payload BYTES]]\n' +
       '       (token from --token-file or DIRSYNC_SCIM_TOKEN)\n',
   );
   process.exit(2);
@@ -40,6 +47,9 @@ const cliSpec = {
   data: { type: 'string' },
   'token-file': { type: 'string' },
   'max-results': { type: 'string' },
+  bulk: { type: 'boolean' },
+  'bulk-max-operations': { type: 'string' },
+  'bulk-max-payload': { type: 'string' },
 } as const;
 
 // Return type inferred: parseArgs derives the typed flag values from cliSpec.
@@ -69,6 +79,20 @@ function parseCli(argv: string[]): CliOptions {
     dataFile: values.data,
     token,
     maxResults: values['max-results'] === undefined ? undefined : parseInteger('max-results', values['max-results'], 1, 100_000),
+    bulk: parseBulk(values),
+  };
+}
+
+function parseBulk(values: ReturnType<typeof parseFlags>): BulkSettings | undefined {
+  const operations = values['bulk-max-operations'];
+  const payload = values['bulk-max-payload'];
+  if (values.bulk !== true) {
+    if (operations !== undefined || payload !== undefined) usage('--bulk-max-operations and --bulk-max-payload need --bulk');
+    return undefined;
+  }
+  return {
+    maxOperations: operations === undefined ? 1000 : parseInteger('bulk-max-operations', operations, 1, 100_000),
+    maxPayloadSize: payload === undefined ? 1_048_576 : parseInteger('bulk-max-payload', payload, 1, 1_073_741_824),
   };
 }
 
@@ -80,6 +104,7 @@ async function main(): Promise<void> {
     dataFile: options.dataFile,
     token: options.token,
     ...(options.maxResults === undefined ? {} : { maxResults: options.maxResults }),
+    ...(options.bulk === undefined ? {} : { bulk: options.bulk }),
   });
   process.stdout.write(`SCIM target listening on ${target.url}\n`);
 

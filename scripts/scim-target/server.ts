@@ -54,6 +54,7 @@
  *   so any value was rejected; the constraint is removed (RFC 7643 defines none).
  * - scimmy-routers answers 401 without a `WWW-Authenticate` header (RFC 6750 §3); added.
  * - scimmy-routers enables sort and bulk in the ServiceProviderConfig; both are switched off.
+ *   Bulk is opt-in (`bulk` option, `--bulk`): served by bulk.ts, not by scimmy (see there why).
  * - Express routes case-insensitively; SCIM endpoint names are matched exactly here.
  *
  * Matching semantics (documented because production servers differ): string comparisons in
@@ -75,6 +76,7 @@ import {
   type StoreTransaction,
   type StoredResource,
 } from './store';
+import { bulkRoutes, type BulkEndpoint, type BulkHost, type BulkMethod, type BulkSettings, type DispatchResult } from './bulk';
 import { licensingGroupDefinition, licensingUserDefinition } from './licensing';
 
 // ---------------------------------------------------------------------------------------------
@@ -90,6 +92,8 @@ export interface ScimTargetOptions {
   token: string;
   /** Largest page the server returns (ServiceProviderConfig filter.maxResults). Default 100. */
   maxResults?: number;
+  /** Advertise and serve SCIM Bulk (RFC 7644 §3.7) with these limits. Unset: /Bulk answers 501. */
+  bulk?: BulkSettings;
 }
 
 export interface EndpointStats {
@@ -103,6 +107,8 @@ export interface ScimStats extends EndpointStats {
   unauthorized: number;
   /** Keyed by the first path segment under the SCIM base: Users, Groups, Schemas, ... */
   byResource: Record<string, EndpointStats>;
+  /** Operations inside bulk requests, by their endpoint (Users, Groups); absent until the first. */
+  bulkOperations?: Record<string, EndpointStats>;
 }
 
 export interface ScimTarget {
@@ -126,6 +132,18 @@ export async function startScimTarget(options: ScimTargetOptions): Promise<ScimT
   const maxResults = options.maxResults ?? DEFAULT_MAX_RESULTS;
   if (!Number.isInteger(maxResults) || maxResults < 1) {
     throw new Error('maxResults must be a positive integer');
+  }
+  const bulk = options.bulk;
+  if (
+    bulk &&
+    !(
+      Number.isInteger(bulk.maxOperations) &&
+      bulk.maxOperations > 0 &&
+      Number.isInteger(bulk.maxPayloadSize) &&
+      bulk.maxPayloadSize > 0
+    )
+  ) {
+    throw new Error('bulk.maxOperations and bulk.maxPayloadSize must be positive integers');
   }
   const host = options.host ?? '127.0.0.1';
   const router = scimRouter();
@@ -154,6 +172,7 @@ export async function startScimTarget(options: ScimTargetOptions): Promise<ScimT
     origin,
     baseUrl: `${origin}${SCIM_BASE_PATH}`,
     tokenDigest: digest(options.token),
+    bulk,
   };
   targets.set(app, target);
 
@@ -162,6 +181,7 @@ export async function startScimTarget(options: ScimTargetOptions): Promise<ScimT
     next();
   });
   app.use(SCIM_BASE_PATH, rejectMiscasedEndpoints);
+  app.use(SCIM_BASE_PATH, bulkRoutes({ hostOf: bulkHostOf, authenticate }));
   app.use(SCIM_BASE_PATH, router);
   app.use(ADMIN_BASE_PATH, adminRouter(target));
   app.use(logUnexpectedErrors);
@@ -199,6 +219,7 @@ interface TargetState {
   readonly origin: string;
   readonly baseUrl: string;
   readonly tokenDigest: Buffer;
+  readonly bulk: BulkSettings | undefined;
 }
 
 /**
@@ -256,6 +277,11 @@ class StatsCollector {
     countInto(this.current, method);
     const perEndpoint = (this.current.byResource[endpoint] ??= emptyEndpointStats());
     countInto(perEndpoint, method);
+  }
+
+  recordBulkOperation(method: string, endpoint: string): void {
+    const byEndpoint = (this.current.bulkOperations ??= {});
+    countInto((byEndpoint[endpoint] ??= emptyEndpointStats()), method);
   }
 
   recordUnauthorized(): void {
@@ -322,16 +348,7 @@ function scimRouter(): express.Router {
   const router = new SCIMMYRouters({
     type: 'bearer',
     handler: (req) => {
-      const target = targetOf(req);
-      const presented = bearerToken(req);
-      if (presented === undefined || !tokenMatches(target, presented)) {
-        target.stats.recordUnauthorized();
-        req.res?.setHeader(
-          'WWW-Authenticate',
-          presented === undefined ? 'Bearer realm="scim"' : 'Bearer realm="scim", error="invalid_token"',
-        );
-        throw new Error(presented === undefined ? 'Bearer token required' : 'Invalid bearer token');
-      }
+      checkBearer(req);
       // /Me is not supported; this id only names the caller.
       return 'dirsync-connector';
     },
@@ -349,6 +366,48 @@ function scimRouter(): express.Router {
   });
   sharedRouter = router;
   return router;
+}
+
+/** The bearer check of every SCIM request; throws (after counting it) when the token is wrong. */
+function checkBearer(req: express.Request): void {
+  const target = targetOf(req);
+  const presented = bearerToken(req);
+  if (presented === undefined || !tokenMatches(target, presented)) {
+    target.stats.recordUnauthorized();
+    req.res?.setHeader(
+      'WWW-Authenticate',
+      presented === undefined ? 'Bearer realm="scim"' : 'Bearer realm="scim", error="invalid_token"',
+    );
+    throw new Error(presented === undefined ? 'Bearer token required' : 'Invalid bearer token');
+  }
+}
+
+/** checkBearer for routes outside scimmy-routers, answering 401 as scimmy-routers does. */
+function authenticate(req: express.Request, res: express.Response): boolean {
+  try {
+    checkBearer(req);
+    return true;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    res
+      .status(401)
+      .type('application/scim+json')
+      .send(JSON.stringify(new SCIMMY.Messages.Error({ status: 401, message })));
+    return false;
+  }
+}
+
+/** The target as the bulk endpoint sees it; undefined when it was started without bulk. */
+function bulkHostOf(req: express.Request): BulkHost | undefined {
+  const target = targetOf(req);
+  const settings = target.bulk;
+  if (settings === undefined) return undefined;
+  return {
+    settings,
+    baseUrl: target.baseUrl,
+    dispatch: (method, endpoint, id, data) => dispatchBulkOperation(target, method, endpoint, id, data),
+    recordOperation: (method, endpoint) => target.stats.recordBulkOperation(method, endpoint),
+  };
 }
 
 function adminRouter(target: TargetState): express.Router {
@@ -1739,5 +1798,51 @@ class GroupResource extends SCIMMY.Resources.Group {
 
   override async dispose(ctx?: unknown): Promise<void> {
     return disposeResource('Group', this, ctx);
+  }
+}
+
+function dispatched(status: number, value: unknown): DispatchResult {
+  if (value === undefined) return { status: 204 };
+  const data = toJsonObject(value);
+  const meta = isJsonObject(data['meta']) ? data['meta'] : {};
+  const id = data['id'];
+  if (typeof id !== 'string') throw new Error('a resource handler returned a resource without an id');
+  const location = meta['location'];
+  const version = meta['version'];
+  return {
+    status,
+    resource: {
+      id,
+      ...(typeof location === 'string' ? { location } : {}),
+      ...(typeof version === 'string' ? { version } : {}),
+    },
+  };
+}
+
+/**
+ * One bulk operation through the handlers of the single routes (scimmy-routers' Resources
+ * router: POST 201, PUT 200, PATCH 200 or 204, DELETE 204), with the operation's own method in
+ * the context and no response object (a create inside a bulk sets no Location header).
+ */
+async function dispatchBulkOperation(
+  target: TargetState,
+  method: BulkMethod,
+  endpoint: BulkEndpoint,
+  id: string | undefined,
+  data: unknown,
+): Promise<DispatchResult> {
+  const ctx = new RequestContext(target, method, undefined);
+  const Resource = endpoint === 'Users' ? UserResource : GroupResource;
+  switch (method) {
+    case 'POST':
+      return dispatched(201, await new Resource().write(data, ctx));
+    case 'PUT':
+      return dispatched(200, await new Resource(id).write(data, ctx));
+    case 'PATCH':
+      // patch() resolves to undefined when nothing changed, whatever its typing says.
+      return dispatched(200, await new Resource(id).patch(data as PatchMessage, ctx));
+    case 'DELETE':
+      await new Resource(id).dispose(ctx);
+      return { status: 204 };
   }
 }

@@ -48,6 +48,8 @@ export function decideAdoption(op: CreateOperation, found: ExistingAccounts): Ad
     };
   }
   const account = [...holders.values()][0] as ScimUser;
+  // Our own id under our userName: a create that landed, on a server that does not filter on externalId.
+  if (account.externalId === op.externalId) return { kind: 'adopt', account, why: 'same-externalId' };
   if (account.externalId) {
     return {
       kind: 'consolidate',

@@ -18,9 +18,12 @@ import type { SnapshotChange } from '../state/snapshot';
 import { licensePatch } from '../target/license-resource';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from '../target/retry';
 import type { UserTarget } from '../target/scim-client';
-import type { PatchOperation, ScimUser } from '../target/scim-types';
+import { SCIM_PATCH_SCHEMA, type PatchOperation, type ScimUser } from '../target/scim-types';
 import { toPatchOperations, toScimUser } from '../target/user-resource';
 import { decideAdoption, type AdoptionDecision } from './adoption';
+import { BulkSender } from './bulk-batch';
+import type { BulkContext, BulkWrite, SinglePath } from './bulk-context';
+import { seqsOf, workUnits } from './bulk-units';
 import { runPool } from './pool';
 import { TargetGroups } from './target-groups';
 
@@ -69,6 +72,8 @@ export interface ApplyContext {
   readonly stopReason?: () => string | undefined;
   /** How licenses reach the target, and the run's SCIM Group lookups. Unset: entitlements, no groups yet. */
   readonly access?: AccessContext;
+  /** SCIM Bulk for the simple operations (bulk-batch.ts); unset: every operation is its own request. */
+  readonly bulk?: BulkContext;
 }
 
 export interface AccessContext {
@@ -129,6 +134,12 @@ function adoptionPatch(user: DesiredUser, rep: LicenseRepresentation): PatchOper
     ),
     ...licensePatch(rep, user.licenses, []),
   ];
+}
+
+/** Whether applyMemberships has a request to make for these changes (bulk sends only those without). */
+function hasMembershipSteps(ctx: ApplyContext, grant: AccountAccess, revoke: AccountAccess): boolean {
+  if (grant.targetGroups.length > 0 || revoke.targetGroups.length > 0) return true;
+  return accessOf(ctx).representation.kind === 'groups' && (grant.licenses.length > 0 || revoke.licenses.length > 0);
 }
 
 interface MembershipResult {
@@ -274,11 +285,22 @@ async function settle(ctx: ApplyContext, op: CreateOperation, decision: Adoption
   }
 }
 
+/** The body of a create's POST /Users. */
+function createResource(ctx: ApplyContext, op: CreateOperation): Record<string, unknown> {
+  return toScimUser(op.desired, accessOf(ctx).representation);
+}
+
+/** After the target confirmed a create: memberships, then what the snapshot records. */
+async function createdOutcome(ctx: ApplyContext, op: CreateOperation, targetId: string): Promise<OperationOutcome> {
+  const m = await applyMemberships(ctx, targetId, NO_ACCESS, op.desired, NO_ACCESS);
+  return doneWith(targetId, confirmed(op.desired, targetId, clock(ctx), m.access), m.warnings);
+}
+
 /**
  * Creates, never twice (invariant 3). `lookFirst` (resuming a dead run's create) asks the
  * target before sending. A 409 is settled by the adoption rule (adoption.ts). An answer that
  * never came is followed by a lookup by externalId: found means it landed; not found means a
- * new attempt is safe, after a backoff.
+ * new attempt is safe, after a backoff. Both lookups ask by externalId, then userName and email.
  */
 async function applyCreate(ctx: ApplyContext, op: CreateOperation, lookFirst: boolean): Promise<OperationOutcome> {
   if (lookFirst) {
@@ -288,9 +310,8 @@ async function applyCreate(ctx: ApplyContext, op: CreateOperation, lookFirst: bo
   const policy = ctx.retry ?? DEFAULT_RETRY;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const created = await ctx.client.createUser(toScimUser(op.desired, accessOf(ctx).representation));
-      const m = await applyMemberships(ctx, created.id, NO_ACCESS, op.desired, NO_ACCESS);
-      return doneWith(created.id, confirmed(op.desired, created.id, clock(ctx), m.access), m.warnings);
+      const created = await ctx.client.createUser(createResource(ctx, op));
+      return await createdOutcome(ctx, op, created.id);
     } catch (err) {
       if (err instanceof TargetError && err.status === 409) {
         return (
@@ -301,8 +322,9 @@ async function applyCreate(ctx: ApplyContext, op: CreateOperation, lookFirst: bo
         );
       }
       if (!isAmbiguous(err)) throw err;
-      const sameId = await ctx.client.findUsers('externalId', op.externalId);
-      const landed = await settle(ctx, op, decideAdoption(op, { byExternalId: sameId, byUserName: [], byEmail: [] }));
+      // Asked by externalId, then userName and email: a server that does not filter on
+      // externalId still shows a create that landed under its userName.
+      const landed = await settle(ctx, op, await lookUp(ctx, op));
       if (landed) return landed;
       if (attempt >= policy.maxAttempts) throw err;
       ctx.logger.debug('create got no usable answer and did not land; sending it again', { dn: op.dn, attempt });
@@ -325,22 +347,39 @@ function accessBefore(op: UpdateOperation): AccountAccess {
   };
 }
 
-async function applyUpdate(ctx: ApplyContext, op: UpdateOperation): Promise<OperationOutcome> {
+/** The PATCH operations of an update or reactivation (none when only memberships change). */
+function updatePatchOf(ctx: ApplyContext, op: UpdateOperation): PatchOperation[] {
   const rep = accessOf(ctx).representation;
   const ops = [...toPatchOperations(op.changes, op.desired, rep), ...licensePatch(rep, op.grant.licenses, op.revoke.licenses)];
   if (op.kind === 'reactivate') ops.push({ op: 'replace', path: 'active', value: true });
-  if (ops.length > 0) await patch(ctx, op.targetId, ops);
+  return ops;
+}
+
+async function updatedOutcome(ctx: ApplyContext, op: UpdateOperation): Promise<OperationOutcome> {
   const m = await applyMemberships(ctx, op.targetId, accessBefore(op), op.grant, op.revoke);
   return doneWith(op.targetId, confirmed(op.desired, op.targetId, clock(ctx), m.access), m.warnings);
 }
 
-async function applyDeactivate(ctx: ApplyContext, op: DeactivateOperation): Promise<OperationOutcome> {
-  const rep = accessOf(ctx).representation;
-  await patch(ctx, op.targetId, [{ op: 'replace', path: 'active', value: false }, ...licensePatch(rep, [], op.revoke.licenses)]);
+async function applyUpdate(ctx: ApplyContext, op: UpdateOperation): Promise<OperationOutcome> {
+  const ops = updatePatchOf(ctx, op);
+  if (ops.length > 0) await patch(ctx, op.targetId, ops);
+  return updatedOutcome(ctx, op);
+}
+
+function deactivatePatchOf(ctx: ApplyContext, op: DeactivateOperation): PatchOperation[] {
+  return [{ op: 'replace', path: 'active', value: false }, ...licensePatch(accessOf(ctx).representation, [], op.revoke.licenses)];
+}
+
+async function deactivatedOutcome(ctx: ApplyContext, op: DeactivateOperation): Promise<OperationOutcome> {
   const m = await applyMemberships(ctx, op.targetId, op.previous, NO_ACCESS, op.revoke);
   const now = clock(ctx).toISOString();
   const deactivated: SnapshotUser = { ...op.previous, ...m.access, active: false, updatedAt: now, deactivatedAt: now };
   return doneWith(op.targetId, deactivated, m.warnings);
+}
+
+async function applyDeactivate(ctx: ApplyContext, op: DeactivateOperation): Promise<OperationOutcome> {
+  await patch(ctx, op.targetId, deactivatePatchOf(ctx, op));
+  return deactivatedOutcome(ctx, op);
 }
 
 async function applyRevoke(ctx: ApplyContext, op: RevokeOperation): Promise<OperationOutcome> {
@@ -385,9 +424,34 @@ export async function applyOperation(
         return await applyDelete(ctx, op);
     }
   } catch (err) {
-    const code = err instanceof DirsyncError ? err.code : 'INTERNAL';
-    const detail = errorMessage(err);
-    return { status: 'failed', error: `${op.kind} of ${op.userName}: ${detail}`, detail, code, unsettled: isUnsettled(err) };
+    return failedOutcome(op, err);
+  }
+}
+
+/** A failure as an outcome naming the operation and the user. */
+function failedOutcome(op: Operation, err: unknown): OperationOutcome {
+  const code = err instanceof DirsyncError ? err.code : 'INTERNAL';
+  const detail = errorMessage(err);
+  return { status: 'failed', error: `${op.kind} of ${op.userName}: ${detail}`, detail, code, unsettled: isUnsettled(err) };
+}
+
+/**
+ * The target confirmed the write a bulk operation carried: what the single path does after its
+ * own request succeeded (memberships, if any, and the snapshot change), never a throw.
+ */
+async function confirmWritten(ctx: ApplyContext, op: BulkWrite['op'], targetId: string): Promise<OperationOutcome> {
+  try {
+    switch (op.kind) {
+      case 'create':
+        return await createdOutcome(ctx, op, targetId);
+      case 'update':
+      case 'reactivate':
+        return await updatedOutcome(ctx, op);
+      case 'deactivate':
+        return await deactivatedOutcome(ctx, op);
+    }
+  } catch (err) {
+    return failedOutcome(op, err);
   }
 }
 
@@ -442,6 +506,45 @@ export function consolidationOf(results: readonly OperationResult[]): SkippedUse
   );
 }
 
+/**
+ * The request of an operation simple enough to go in a SCIM Bulk: a create that looks nothing up
+ * first, an update or deactivation whose PATCH carries no If-Match; none with a group membership
+ * step. Undefined: the operation takes the single path.
+ */
+function bulkWriteOf(ctx: ApplyContext, op: Operation): BulkWrite | undefined {
+  const patchOf = (ops: readonly PatchOperation[]): Record<string, unknown> => ({
+    schemas: [SCIM_PATCH_SCHEMA],
+    Operations: ops,
+  });
+  const path = (id: string): string => `/Users/${encodeURIComponent(id)}`;
+  switch (op.kind) {
+    case 'create':
+      if (hasMembershipSteps(ctx, op.desired, NO_ACCESS)) return undefined;
+      return { op, method: 'POST', path: '/Users', data: createResource(ctx, op) };
+    case 'update':
+    case 'reactivate': {
+      if (ctx.etag || hasMembershipSteps(ctx, op.grant, op.revoke)) return undefined;
+      const ops = updatePatchOf(ctx, op);
+      return ops.length === 0 ? undefined : { op, method: 'PATCH', path: path(op.targetId), data: patchOf(ops) };
+    }
+    case 'deactivate':
+      if (ctx.etag || hasMembershipSteps(ctx, NO_ACCESS, op.revoke)) return undefined;
+      return { op, method: 'PATCH', path: path(op.targetId), data: patchOf(deactivatePatchOf(ctx, op)) };
+    case 'revoke':
+    case 'delete':
+      return undefined;
+  }
+}
+
+/** What the bulk sender needs of the single path (passed in: bulk-batch.ts does not import this file). */
+function singlePath(ctx: ApplyContext): SinglePath {
+  return {
+    apply: (op, lookFirst) => applyOperation(ctx, op, { lookFirst }),
+    confirm: (op, targetId) => confirmWritten(ctx, op, targetId),
+    fail: failedOutcome,
+  };
+}
+
 function sharedIds(operations: readonly Operation[]): Map<string, string[]> {
   const dns = new Map<string, string[]>();
   for (const op of operations) dns.set(op.externalId, [...(dns.get(op.externalId) ?? []), op.dn]);
@@ -475,33 +578,44 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
   }
   // A refused token fails every request alike: stop at the first instead of sending them all.
   let authFailure: string | undefined;
+  const settle = (seq: number, op: Operation, outcome: OperationOutcome): void => {
+    results[seq] = { operation: op, outcome };
+    if (outcome.status === 'failed' && outcome.code === 'TARGET_AUTH') authFailure ??= outcome.detail;
+    recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome, undefined, true);
+  };
+  const stop = (): string | undefined => (authFailure !== undefined ? 'the target refused the credentials' : ctx.stopReason?.());
+  // Without bulk, one unit per operation in plan order; with it, the simple ones go in batches.
+  const units = workUnits(operations, ctx.bulk, (op) => (shared.has(op.externalId) ? undefined : bulkWriteOf(ctx, op)));
+  const bulk = new BulkSender(ctx, singlePath(ctx), settle, stop);
   let pool: Awaited<ReturnType<typeof runPool>>;
   try {
     pool = await runPool(
-      operations,
+      units,
       ctx.concurrency,
-      async (op, seq) => {
+      async (unit) => {
+        if (unit.kind === 'batch') return bulk.send(unit.items);
+        const op = operations[unit.seq] as Operation;
         if (shared.has(op.externalId)) return;
-        const outcome = await applyOperation(ctx, op);
-        results[seq] = { operation: op, outcome };
-        if (outcome.status === 'failed' && outcome.code === 'TARGET_AUTH') authFailure ??= outcome.detail;
-        recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome, undefined, true);
+        settle(unit.seq, op, await applyOperation(ctx, op));
       },
-      () => (authFailure !== undefined ? 'the target refused the credentials' : ctx.stopReason?.()),
+      stop,
     );
   } finally {
     ctx.journal.flush();
   }
-  const { notStarted, stopReason } = pool;
+  const notStarted = [...pool.notStarted.flatMap((i) => seqsOf(units[i])), ...bulk.notSent].sort((a, b) => a - b);
+  const stopReason = pool.stopReason ?? bulk.stopReason;
   if (authFailure !== undefined) {
     for (const seq of notStarted) ctx.journal.fail(ctx.runId, seq, `not sent: ${stopReason ?? 'stopped'}`);
     throw new TargetError('TARGET_AUTH', `the target refused the API token (target.token): ${authFailure}`, 401);
   }
   if (stopReason !== undefined) {
     // Left pending on purpose: the next run that holds the lease sends them (resume).
+    const sentInBulk = bulk.unconfirmed.length;
+    const unconfirmed = sentInBulk > 0 ? ` and ${sentInBulk} sent in a bulk request but not confirmed` : '';
     throw new DirsyncError(
       'RUN_STOPPED',
-      `stopped sending: ${stopReason}; ${notStarted.length} operation(s) not sent stay in the journal for the next run`,
+      `stopped sending: ${stopReason}; ${notStarted.length} operation(s) not sent${unconfirmed} stay in the journal for the next run`,
     );
   }
   const done = results.filter((r): r is OperationResult => r !== undefined);

@@ -6,8 +6,9 @@ import { Journal } from '../state/journal';
 import { Lease } from '../state/lease';
 import type { RunStore } from '../state/runs';
 import { SnapshotStore } from '../state/snapshot';
-import type { ScimClient } from '../target/scim-client';
+import type { ScimClient, TargetFeatures } from '../target/scim-client';
 import type { ApplyContext } from './apply';
+import { bulkLimitsFor } from './bulk-settings';
 import { resumeInterrupted, type ResumeSummary } from './resume';
 import { TargetGroups } from './target-groups';
 
@@ -45,14 +46,16 @@ export async function openApplySession(args: SessionArgs): Promise<ApplySession>
   lease.acquire(args.runId);
   lease.keepAlive();
   try {
-    let etag = false;
+    let features: TargetFeatures = { etag: false };
     try {
-      etag = (await args.client.discover()).etag;
+      features = await args.client.discover();
     } catch (err) {
-      // Not fatal: without the server's word we simply do not send If-Match.
+      // Not fatal: without the server's word we simply do not send If-Match (nor use Bulk).
       args.logger.warn('could not read the target /ServiceProviderConfig; ETags not used', { error: errorMessage(err) });
     }
-    args.logger.debug('target features', { etag });
+    const { etag } = features;
+    const bulk = bulkLimitsFor(args.target, features.bulk);
+    args.logger.debug('target features', { etag, bulk: 'limits' in bulk ? bulk.limits : bulk.why });
     const ctx: ApplyContext = {
       runId: args.runId,
       client: args.client,
@@ -60,6 +63,7 @@ export async function openApplySession(args: SessionArgs): Promise<ApplySession>
       logger: args.logger,
       concurrency: args.target.concurrency,
       etag,
+      ...('limits' in bulk ? { bulk: { ...bulk.limits, target: args.client } } : {}),
       retry: args.client.retryPolicy,
       stopReason: () => lease.lost(),
       access: {

@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Secret } from '../config/secret';
 import { TargetError, errorMessage } from '../errors/codes';
+import { bulkSupportOf, codeOfStatus, parseBulkResponse } from './bulk-response';
+import { SCIM_BULK_REQUEST_SCHEMA, type BulkAnswer, type BulkOperation, type BulkSupport, type BulkTarget } from './bulk-types';
 import { describeBody, snippet, type RawResponse } from './response-text';
 import { RateLimiter } from './rate-limit';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry';
@@ -35,6 +37,8 @@ export interface ScimCallStats {
 /** What the server's /ServiceProviderConfig says we may use. */
 export interface TargetFeatures {
   readonly etag: boolean;
+  /** Present only when `bulk.supported` is true (RFC 7644 §3.7). */
+  readonly bulk?: BulkSupport;
 }
 
 export interface VersionedUser {
@@ -64,7 +68,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 /** Thin SCIM 2.0 client: users by id, filter lookups, create, PATCH. Retries are its business. */
-export class ScimClient implements UserTarget {
+export class ScimClient implements UserTarget, BulkTarget {
   readonly #base: string;
   readonly #token: Secret;
   readonly #dispatcher: Dispatcher;
@@ -107,13 +111,31 @@ export class ScimClient implements UserTarget {
   }
 
   /**
-   * Reads /ServiceProviderConfig. Only `etag.supported: true` turns If-Match on; a server that
-   * does not answer, or answers something else, is treated as not supporting it.
+   * Reads /ServiceProviderConfig. Only `etag.supported: true` turns If-Match on, and only
+   * `bulk.supported: true` offers Bulk; a server that does not answer, or answers something
+   * else, is treated as not supporting them.
    */
   async discover(): Promise<TargetFeatures> {
     const res = await this.#send('GET', '/ServiceProviderConfig');
     const parsed = ScimServiceProviderConfig.safeParse(res.body);
-    return { etag: parsed.success && parsed.data.etag?.supported === true };
+    const bulk = parsed.success ? bulkSupportOf(parsed.data['bulk']) : undefined;
+    return { etag: parsed.success && parsed.data.etag?.supported === true, ...(bulk ? { bulk } : {}) };
+  }
+
+  /**
+   * One BulkRequest (RFC 7644 §3.7) to {base}/Bulk; the answers come back in the order of
+   * `operations`. A bulk holding a POST is retried only on 429, like a single create (its
+   * creates may have happened); one of PATCH, PUT and DELETE only is retried like a PATCH.
+   */
+  async sendBulk(operations: readonly BulkOperation[]): Promise<BulkAnswer[]> {
+    const ids = new Set(operations.map((op) => op.bulkId));
+    if (operations.length === 0 || ids.size !== operations.length) {
+      throw new TargetError('INTERNAL', 'a BulkRequest needs at least one operation and a unique bulkId for each');
+    }
+    const idempotent = operations.every((op) => op.method !== 'POST');
+    const body = { schemas: [SCIM_BULK_REQUEST_SCHEMA], Operations: operations };
+    const res = await this.#send('POST', '/Bulk', body, [], undefined, idempotent);
+    return parseBulkResponse(res, operations);
   }
 
   async createUser(resource: Record<string, unknown>): Promise<ScimUser> {
@@ -254,6 +276,8 @@ export class ScimClient implements UserTarget {
     body?: unknown,
     okStatuses: readonly number[] = [],
     ifMatch?: string,
+    /** Safe to send again after no answer or a 5xx: everything but a POST, unless told. */
+    idempotent: boolean = method !== 'POST',
   ): Promise<RawResponse> {
     const url = `${this.#base}${path}`;
     for (let attempt = 1; ; attempt += 1) {
@@ -284,7 +308,7 @@ export class ScimClient implements UserTarget {
         res = { status: answer.statusCode, body: parsed, text, headers: answer.headers };
       } catch (err) {
         // A POST that got no answer may have been applied: the caller looks before it creates again.
-        if (method !== 'POST' && attempt < this.#retry.maxAttempts) {
+        if (idempotent && attempt < this.#retry.maxAttempts) {
           this.stats.retries += 1;
           await sleep(backoffDelay(attempt, this.#retry, undefined));
           continue;
@@ -294,7 +318,7 @@ export class ScimClient implements UserTarget {
       if ((res.status >= 200 && res.status < 300) || okStatuses.includes(res.status)) return res;
       // Only 429 says for sure that a POST was not processed; any other failure of a create is
       // settled by the caller looking the account up (invariant 3), never by sending it again blind.
-      const retryable = method === 'POST' ? res.status === 429 : isRetryableStatus(res.status);
+      const retryable = idempotent ? isRetryableStatus(res.status) : res.status === 429;
       if (retryable && attempt < this.#retry.maxAttempts) {
         this.stats.retries += 1;
         const header = res.headers['retry-after'];
@@ -314,15 +338,9 @@ function quote(value: string): string {
 
 function httpError(method: string, path: string, res: RawResponse): TargetError {
   const { detail, scimType } = describeBody(res);
-  const code =
-    res.status === 401 || res.status === 403
-      ? 'TARGET_AUTH'
-      : res.status === 409
-        ? 'TARGET_CONFLICT'
-        : res.status === 412
-          ? 'TARGET_PRECONDITION'
-          : 'TARGET_HTTP';
-  return new TargetError(code, `${method} ${path} answered ${res.status}: ${detail}`, res.status, { scimType });
+  return new TargetError(codeOfStatus(res.status), `${method} ${path} answered ${res.status}: ${detail}`, res.status, {
+    scimType,
+  });
 }
 
 function malformed(what: string, res: RawResponse): TargetError {

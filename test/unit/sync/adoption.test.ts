@@ -22,6 +22,11 @@ describe('the adoption rule (provably the same person, or consolidation)', () =>
       { ...none, byExternalId: [account('a', { externalId: op.externalId })] },
       'adopt:same-externalId',
     ],
+    [
+      'our externalId on the userName holder (a server without externalId filtering)',
+      { ...none, byUserName: [account('a', { externalId: op.externalId })] },
+      'adopt:same-externalId',
+    ],
     ['two accounts with our externalId', { ...none, byExternalId: [account('a'), account('b')] }, 'consolidate'],
     [
       'unmanaged, same primary email (other case)',

@@ -2,7 +2,8 @@ import { TargetError } from '../../../src/errors/codes';
 import type { DeactivateOperation } from '../../../src/model/plan';
 import { applyOperation, applyPlan } from '../../../src/sync/apply';
 import { createOf as create, desiredUser, snapshotOf, updateOf as update } from '../builders';
-import { noAnswer, serverError } from './fake-target';
+import type { ScimUser } from '../../../src/target/scim-types';
+import { FakeTarget, noAnswer, serverError } from './fake-target';
 import { testContext } from './context';
 
 function deactivate(uid: string, targetId: string): DeactivateOperation {
@@ -34,8 +35,27 @@ describe('applying creates: never a duplicate', () => {
     t.target.fail('create', serverError(), { times: 2 });
     const outcome = await applyOperation(t.ctx('r1'), create('alice.smith'));
     expect(outcome).toMatchObject({ status: 'done' });
-    expect(t.target.calls.map((c) => c.method)).toEqual(['create', 'find', 'create', 'find', 'create']);
+    // Each lost attempt is looked up by externalId, userName and email before the next is sent.
+    const lookup = ['find', 'find', 'find'];
+    expect(t.target.calls.map((c) => c.method)).toEqual(['create', ...lookup, 'create', ...lookup, 'create']);
     expect(t.target.users.size).toBe(1);
+  });
+
+  it('a lost create on a server that ignores externalId filters is found by userName and adopted', async () => {
+    const t = testContext();
+    // A stricter or poorer server: filtering on externalId answers nothing.
+    class NoExternalIdFilter extends FakeTarget {
+      override async findUsers(attribute: 'userName' | 'externalId', value: string): Promise<ScimUser[]> {
+        return attribute === 'externalId' ? [] : super.findUsers(attribute, value);
+      }
+    }
+    const client = new NoExternalIdFilter();
+    const target = client;
+    client.fail('create', noAnswer(), { after: true });
+    const outcome = await applyOperation(t.ctx('r1', { client }), create('alice.smith'));
+    expect(outcome).toMatchObject({ status: 'done', adopted: true });
+    expect(target.count('create')).toBe(1);
+    expect(target.users.size).toBe(1);
   });
 
   it('gives up after maxAttempts with an error naming the operation and the user', async () => {
