@@ -256,6 +256,26 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       entriesReadMedian: median(deltaEntries),
     });
 
+    log(`initial full sync into an empty target that serves SCIM Bulk (${o.slowRuns} run(s))`);
+    const bulkDir = path.join(dir, 'bulk');
+    let bulkTarget: BenchScimTarget | undefined;
+    const initialBulk = await repeat(o.slowRuns, async () => {
+      await bulkTarget?.stop();
+      rmSync(bulkDir, { recursive: true, force: true });
+      mkdirSync(bulkDir, { recursive: true });
+      bulkTarget = await BenchScimTarget.start(path.join(bulkDir, 'target.db'), TOKEN, ['--bulk']);
+      try {
+        return await sync(bulkDir, writeConfig(bulkDir, directory, bulkTarget.url, o.concurrency), []);
+      } finally {
+        await bulkTarget.stop();
+      }
+    });
+    const bulkCounts = JSON.parse(initialBulk[0]?.stdout ?? '{}') as Record<string, number>;
+    cases['initialBulk'] = toCase('initial full sync, SCIM Bulk', initialBulk, bulkCounts['applied'] ?? 0, {
+      created: bulkCounts['applied'] ?? 0,
+      apiRequests: bulkCounts['apiRequests'] ?? 0,
+    });
+
     let profile: ProfileLine[] | undefined;
     let profilePhases: PhaseLine[] | undefined;
     if (o.profile) {
@@ -273,6 +293,7 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       noopOverA0: cases['noop'].medianSeconds / cases['A0'].medianSeconds,
       AOverA0: cases['A'].medianSeconds / cases['A0'].medianSeconds,
       initialRateOverB: (cases['initial'].rate ?? 0) / bRate,
+      initialBulkRateOverB: (cases['initialBulk'].rate ?? 0) / bRate,
       deltaEntriesOverChanged: median(deltaEntries) / changed,
     };
     return {

@@ -51,10 +51,11 @@ export class BenchScimTarget {
     this.#child = child;
   }
 
-  static async start(dataFile: string, token: string): Promise<BenchScimTarget> {
+  /** `args`: more options for the target (`--bulk` advertises and serves SCIM Bulk). */
+  static async start(dataFile: string, token: string, args: readonly string[] = []): Promise<BenchScimTarget> {
     for (const suffix of ['', '-wal', '-shm', '.lock']) rmSync(`${dataFile}${suffix}`, { force: true });
     const main = path.join(REPO_ROOT, 'dist/scripts/scim-target/main.js');
-    const child = spawn(process.execPath, [main, '--port', '0', '--data', dataFile], {
+    const child = spawn(process.execPath, [main, '--port', '0', '--data', dataFile, ...args], {
       env: { ...process.env, DIRSYNC_SCIM_TOKEN: token },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
