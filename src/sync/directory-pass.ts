@@ -32,7 +32,10 @@ export interface DirectoryPass {
   /** csv: the source is a CSV file (source.csv), not a directory server. */
   readonly vendor: VendorKind | 'csv';
   readonly rules: PassRules;
+  /** The in-scope entries; empty after release(). */
   readonly users: readonly DirectoryUser[];
+  /** How many in-scope entries were read (kept after release()). */
+  readonly inScope: number;
   readonly entriesRead: number;
   readonly problems: readonly ScopeProblem[];
   readonly groupSizes: Record<string, number>;
@@ -42,6 +45,11 @@ export interface DirectoryPass {
   readonly fallback?: string;
   /** Records the scope and change mark for the next delta; call only after a complete, successful sync. */
   commit(): void;
+  /**
+   * Lets go of the entries (their attributes are most of a run's memory) once the desired state
+   * is built from them; commit() still works, from the scope taken when they were read.
+   */
+  release(): void;
 }
 
 /** The scope rows of a read's users: their DN was made canonical once, as it was read. */
@@ -110,11 +118,13 @@ export async function readDirectoryPass(
         groups: csv.mapping,
       },
       users: csv.users,
+      inScope: csv.users.length,
       entriesRead: csv.rows,
       problems,
       groupSizes: Object.fromEntries(csv.mapping.map((m) => [m.dn, csv.users.filter((u) => u.groups.includes(m.dn)).length])),
       ...(delta ? { fallback: 'a CSV source is always read in full' } : {}),
       commit: () => undefined,
+      release: () => undefined,
     };
   }
   const store = new ScopeStore(db);
@@ -133,31 +143,41 @@ export async function readDirectoryPass(
   };
   if (read.kind === 'delta') {
     const d = read.delta;
+    const scope = scopeOf(d.users);
     const sizes: Record<string, number> = {};
     for (const g of d.groupsReread) sizes[g] = d.users.filter((u) => u.groups.includes(g)).length;
     return {
       ...common,
       kind: 'delta',
       users: d.users,
+      inScope: d.users.length,
       entriesRead: d.entriesRead,
       problems: d.problems,
       groupSizes: sizes,
       affected: new Set(d.users.map((u) => u.externalId)),
-      commit: () => store.update(scopeOf(d.users), d.mark),
+      commit: () => store.update(scope, d.mark),
+      release: () => {
+        d.users.length = 0;
+      },
     };
   }
   const fallback = read.fallback ?? (delta && !mark ? 'no complete full sync to start a delta from yet' : undefined);
   const full = read.read;
   const problems = [...full.problems, ...emptyBaseProblems(full.entriesPerBase, () => new SnapshotStore(db).all())];
   const next: ChangeMark | undefined = read.mark;
+  const scope = scopeOf(full.users);
   return {
     ...common,
     kind: 'full',
     users: full.users,
+    inScope: full.users.length,
     entriesRead: full.entriesRead,
     problems,
     groupSizes: full.groupSizes,
     ...(fallback ? { fallback } : {}),
-    commit: () => store.replace(scopeOf(full.users), next),
+    commit: () => store.replace(scope, next),
+    release: () => {
+      full.users.length = 0;
+    },
   };
 }

@@ -137,7 +137,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     options.progress?.reading(config.source?.csv.file ?? 'the directory');
     const onEntries = options.progress?.entries?.bind(options.progress);
     const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false, onEntries);
-    options.progress?.read(directoryRead.users.length, directoryRead.entriesRead);
+    options.progress?.read(directoryRead.inScope, directoryRead.entriesRead);
     const { server, rules: settings } = directoryRead;
     if (directoryRead.fallback) logger.info('full read instead of a delta', { reason: directoryRead.fallback });
     logger.info('directory read', {
@@ -145,7 +145,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       kind: directoryRead.kind,
       vendor: directoryRead.vendor,
       entries: directoryRead.entriesRead,
-      inScope: directoryRead.users.length,
+      inScope: directoryRead.inScope,
     });
     for (const p of directoryRead.problems)
       logger.error('directory scope not read completely', { scope: p.scope, reason: p.reason });
@@ -157,6 +157,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       foldAccents: config.rules.foldAccents,
       usernameCase: config.rules.usernameCase,
     });
+    // The entries' attributes are not needed past this point (but by explain): let them go.
+    if (options.explain === undefined) directoryRead.release();
     const snapshot = new SnapshotStore(db);
     const absenceUntrusted = directoryRead.problems.map((p) => `${p.scope} could not be read (${p.reason})`);
     if (desired.entriesWithoutId > 0) {
@@ -307,7 +309,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       failed,
       consolidation: consolidation.length,
       entriesRead: directoryRead.entriesRead,
-      inScope: directoryRead.users.length,
+      inScope: directoryRead.inScope,
       directoryProblems: directoryRead.problems.length,
       guardStopped: guard.stopped.length,
       membershipFailures,
@@ -346,7 +348,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         vendor: directoryRead.vendor,
         problems: directoryRead.problems,
         entriesRead: directoryRead.entriesRead,
-        inScope: directoryRead.users.length,
+        inScope: directoryRead.inScope,
         groupSizes: directoryRead.groupSizes,
       },
       guard: { checks: guard.checks, stopped: guard.stopped },
