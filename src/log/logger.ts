@@ -1,7 +1,6 @@
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
+import { pruneOldFiles } from '../files/prune-old-files';
 
 export type Logger = winston.Logger;
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -56,27 +55,7 @@ const LOG_FILE = /^dirsync-\d{4}-\d{2}-\d{2}\.log$/;
  * process writing the same folder) would otherwise stay forever.
  */
 export function pruneLogs(dir: string, keepDays: number, now: Date = new Date()): number {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  const cutoff = now.getTime() - keepDays * 86_400_000;
-  let removed = 0;
-  for (const name of names) {
-    if (!LOG_FILE.test(name)) continue;
-    const file = path.join(dir, name);
-    try {
-      const stat = statSync(file);
-      if (!stat.isFile() || stat.mtimeMs >= cutoff) continue;
-      unlinkSync(file);
-      removed += 1;
-    } catch {
-      // Gone meanwhile (another process pruned it): nothing to do.
-    }
-  }
-  return removed;
+  return pruneOldFiles(dir, LOG_FILE, keepDays, now);
 }
 
 export function createLogger(options: LoggerOptions): Logger {

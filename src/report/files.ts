@@ -1,7 +1,8 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DirsyncError } from '../errors/codes';
 import { csvLine } from './csv';
+import { pruneOldFiles } from '../files/prune-old-files';
 
 /** The machine-readable run report (cli/report-view.ts reportJson) as written to disk. */
 export interface ReportDocument {
@@ -187,25 +188,5 @@ const REPORT_FILE = /^\d{8}T\d{6}-[0-9A-Za-z]+\.(json|csv)$/;
  * admin also keeps other JSON or CSV files in, and those are never touched.
  */
 export function pruneReports(dir: string, keepDays: number, now: Date = new Date()): number {
-  let removed = 0;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  const cutoff = now.getTime() - keepDays * 86_400_000;
-  for (const name of names) {
-    if (!REPORT_FILE.test(name)) continue;
-    const file = path.join(dir, name);
-    try {
-      const stat = statSync(file);
-      if (!stat.isFile() || stat.mtimeMs >= cutoff) continue;
-      unlinkSync(file);
-      removed += 1;
-    } catch {
-      // Gone meanwhile (another process pruned it): nothing to do.
-    }
-  }
-  return removed;
+  return pruneOldFiles(dir, REPORT_FILE, keepDays, now);
 }
