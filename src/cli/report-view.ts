@@ -75,6 +75,21 @@ export function reportJson(report: RunReport): Record<string, unknown> {
   };
 }
 
+/** A terminal lists this many operations that went well; the report files list them all. */
+export const LISTED_OPERATIONS = 200;
+/** ...and up to this many that need attention (failed, consolidation, stopped, not done). */
+export const LISTED_ATTENTION = 2000;
+
+/** The operations a text report lists, in plan order: those needing attention first in the quota. */
+export function listedOperations<T>(operations: readonly T[], needsAttention: (op: T) => boolean): readonly T[] {
+  if (operations.length <= LISTED_OPERATIONS) return operations;
+  let plain = 0;
+  let attention = 0;
+  return operations.filter((op) =>
+    needsAttention(op) ? (attention += 1) <= LISTED_ATTENTION : (plain += 1) <= LISTED_OPERATIONS,
+  );
+}
+
 export function reportText(report: RunReport, width: number): string {
   const parts: string[] = [];
   const outcomes = new Map(report.results.map((r) => [r.operation, r.outcome]));
@@ -87,8 +102,12 @@ export function reportText(report: RunReport, width: number): string {
       '',
     );
   }
-  const ops = report.plan.operations;
-  if (ops.length > 0) {
+  const all = report.plan.operations;
+  if (all.length > 0) {
+    const ops = listedOperations(all, (op) => {
+      const outcome = outcomes.get(op);
+      return stopped.has(op) || (outcome !== undefined && (outcome.status !== 'done' || outcome.warnings !== undefined));
+    });
     const rows = ops.map((op) => {
       const outcome = outcomes.get(op);
       const status = !outcome
@@ -115,13 +134,22 @@ export function reportText(report: RunReport, width: number): string {
     });
     const headers = sends(report) ? ['ACTION', 'USERNAME', 'RESULT', 'DETAILS'] : ['ACTION', 'USERNAME', 'DETAILS'];
     parts.push(table(headers, rows, width));
+    if (ops.length < all.length) {
+      parts.push(
+        `... and ${all.length - ops.length} more operation(s) not listed here (every failure and stop is): ` +
+          `dirsync report ${report.runId} --csv, or the run's report files, list them all.`,
+      );
+    }
   } else {
     parts.push('No changes: the target matches the directory.');
   }
   if (report.skipped.length > 0) {
     // DNs can be hundreds of characters long: one user per two lines stays readable at 80 columns.
     parts.push('', `Skipped users (${report.skipped.length}):`);
-    for (const s of report.skipped) parts.push(`  ${s.dn}`, `      ${s.reason}: ${s.message}`);
+    const shown = report.skipped.slice(0, LISTED_ATTENTION);
+    for (const s of shown) parts.push(`  ${s.dn}`, `      ${s.reason}: ${s.message}`);
+    if (shown.length < report.skipped.length)
+      parts.push(`  ... and ${report.skipped.length - shown.length} more: dirsync report ${report.runId} --csv lists them all.`);
   }
   for (const p of report.directory?.problems ?? []) parts.push('', `Not read completely: ${p.scope}: ${p.reason}`);
   for (const h of report.plan.held) parts.push('', `Held: ${h}`);
