@@ -1,5 +1,7 @@
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
+import { EventEmitter } from 'node:events';
+import { errorMessage } from '../errors/codes';
 import { pruneOldFiles } from '../files/prune-old-files';
 
 export type Logger = winston.Logger;
@@ -82,6 +84,18 @@ export function createLogger(options: LoggerOptions): Logger {
     });
     // A daemon runs for months: prune again whenever a new day's file is opened.
     rotating.on('new', () => pruneLogs(file.dir, file.keepDays));
+    // A log file that cannot be opened or written (folder removed, disk full) must not stop the
+    // daemon: the rotation library re-emits its file stream's errors on `logStream`, with no
+    // listener of its own, where an unhandled 'error' would end the process. Said once on stderr.
+    const stream: unknown = (rotating as unknown as { logStream?: unknown }).logStream;
+    if (stream instanceof EventEmitter) {
+      let told = false;
+      stream.on('error', (err: unknown) => {
+        if (told) return;
+        told = true;
+        process.stderr.write(`dirsync: cannot write the log file in ${file.dir}: ${errorMessage(err)}\n`);
+      });
+    }
     transports.push(rotating);
   }
   return winston.createLogger({

@@ -50,12 +50,35 @@ describe('log retention (logging.file.keepDays)', () => {
     const recent = fileAged(dir, 'dirsync-2025-01-02.log', 2, new Date());
     const logger = createLogger({ level: 'info', silent: true, file: { dir, keepDays: 30 } });
     logger.info('hello');
+    const daily = (): string[] => readdirSync(dir).filter((n) => /^dirsync-\d{4}-\d{2}-\d{2}\.log$/.test(n));
+    // The rotating file opens asynchronously: wait for it (bounded), so that the folder is not
+    // removed under a file still being opened (an unhandled ENOENT that aborted a CI worker).
+    for (let i = 0; i < 100 && daily().length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
     await new Promise<void>((resolve) => {
       logger.on('finish', () => resolve());
       logger.end();
     });
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
-    expect(readdirSync(dir).filter((n) => /^dirsync-\d{4}-\d{2}-\d{2}\.log$/.test(n))).toHaveLength(2);
+    expect(daily()).toHaveLength(2);
+  });
+
+  it('a log file that cannot be opened is said once on stderr and does not end the process', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const logger = createLogger({ level: 'info', silent: true, file: { dir, keepDays: 30 } });
+      // The folder goes before the rotating file is opened (asynchronously): the open fails.
+      rmSync(dir, { recursive: true, force: true });
+      logger.info('hello');
+      logger.info('again');
+      for (let i = 0; i < 100 && written.length === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual([expect.stringMatching(/^dirsync: cannot write the log file in .*ENOENT/)]);
   });
 });
