@@ -4,12 +4,21 @@ import type { BulkItem, BulkLimits, BulkWrite } from './bulk-context';
 
 /** What one worker of the apply pool takes at a time: one operation, or one bulk request's worth. */
 export type WorkUnit =
-  { readonly kind: 'single'; readonly seq: number } | { readonly kind: 'batch'; readonly items: readonly BulkItem[] };
+  | { readonly kind: 'single'; readonly seq: number }
+  | {
+      readonly kind: 'batch';
+      readonly seqs: readonly number[];
+      /**
+       * The batch's bulk operations, built when asked for (when the batch is sent): a plan of
+       * 100,000 creates never holds 100,000 request bodies at once.
+       */
+      readonly items: readonly BulkItem[];
+    };
 
 /** The operations' places in the plan (and in the journal). */
 export function seqsOf(unit: WorkUnit | undefined): number[] {
   if (!unit) return [];
-  return unit.kind === 'single' ? [unit.seq] : unit.items.map((i) => i.seq);
+  return unit.kind === 'single' ? [unit.seq] : [...unit.seqs];
 }
 
 /** Bytes of a BulkRequest with no operation: what the client sends around them. */
@@ -39,11 +48,24 @@ export function workUnits(
 ): WorkUnit[] {
   if (!limits) return operations.map((_, seq) => ({ kind: 'single', seq }));
   const units: { first: number; unit: WorkUnit }[] = [];
+  // The items are measured here and built again when sent: bulkWrite is a pure function of the operation.
+  const itemAt = (seq: number): BulkItem => {
+    const write = bulkWrite(operations[seq] as Operation);
+    if (!write) throw new Error(`internal: operation ${seq} was batched but is no longer bulkable`);
+    return bulkItemOf(seq, write);
+  };
+  const batchOf = (seqs: readonly number[]): WorkUnit => ({
+    kind: 'batch',
+    seqs,
+    get items(): readonly BulkItem[] {
+      return seqs.map(itemAt);
+    },
+  });
   let batch: BulkItem[] = [];
   let bytes = ENVELOPE_BYTES;
   const close = (): void => {
     const first = batch[0];
-    if (first) units.push({ first: first.seq, unit: { kind: 'batch', items: batch } });
+    if (first) units.push({ first: first.seq, unit: batchOf(batch.map((i) => i.seq)) });
     batch = [];
     bytes = ENVELOPE_BYTES;
   };
