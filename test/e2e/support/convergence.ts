@@ -16,7 +16,8 @@ export interface ConvergenceProblem {
  * Compares what the target holds with what the directory says, independently of dirsync's own
  * snapshot: every in-scope person has exactly one active account with the right values; every
  * person who ever had one and left has exactly one inactive account; nobody else has one; no
- * externalId or userName is held twice.
+ * externalId or userName is held twice. `mayHaveAccount`: persons in scope only while a run was
+ * killed (before or after it created them): an account is allowed, inactive, not required.
  */
 export function convergenceProblems(
   users: readonly ScimUserView[],
@@ -24,6 +25,7 @@ export function convergenceProblems(
   membership: ReadonlyMap<string, ReadonlySet<string>>,
   mappings: readonly GroupMapping[],
   everInScope: ReadonlySet<string>,
+  mayHaveAccount: ReadonlySet<string> = new Set(),
 ): ConvergenceProblem[] {
   const problems: ConvergenceProblem[] = [];
   const byExternalId = new Map<string, ScimUserView[]>();
@@ -72,6 +74,9 @@ export function convergenceProblems(
       if (accounts.length === 0) problems.push({ kind: 'missing', detail: `${uid} left scope but its account vanished` });
       else if (accounts[0]?.active !== false)
         problems.push({ kind: 'mismatch', detail: `${uid} left scope but is still active` });
+    } else if (mayHaveAccount.has(uid)) {
+      if (accounts[0] !== undefined && accounts[0].active !== false)
+        problems.push({ kind: 'mismatch', detail: `${uid} left scope (in scope only during a killed run) but is active` });
     } else if (accounts.length > 0) {
       problems.push({ kind: 'unexpected', detail: `${uid} was never in scope but has an account` });
     }
