@@ -11,6 +11,7 @@ import { parseConfig, readConfigFile } from '../../../src/config/load';
 import { openStateDb } from '../../../src/state/db';
 import { SnapshotStore } from '../../../src/state/snapshot';
 import { desiredUser, snapshotOf } from '../builders';
+import { minimalConfigText } from '../config-text';
 
 type Register = (program: Command, run: (fn: () => Promise<number>) => Promise<void>) => void;
 
@@ -48,17 +49,7 @@ async function runCommand(register: Register, args: readonly string[]): Promise<
 
 const SECRETS = { DIRSYNC_BIND_PASSWORD: 'bind-s3cret', DIRSYNC_SCIM_TOKEN: 'token-s3cret' };
 
-const CONFIG = `directory:
-  url: ldaps://dc1.example.org:636
-  bindDn: cn=svc,dc=example,dc=org
-  bindPassword: \${env:DIRSYNC_BIND_PASSWORD}
-  users: { baseDns: [ "ou=people,dc=example,dc=org" ] }
-  groups: [ { dn: "cn=staff,dc=example,dc=org", role: User, userType: Viewer } ]
-target:
-  url: https://api.example.com/scim/v2
-  token: \${env:DIRSYNC_SCIM_TOKEN}
-state: { path: state.db }
-`;
+const CONFIG = minimalConfigText('state.db');
 
 let dir: string;
 const saved = { bind: process.env.DIRSYNC_BIND_PASSWORD, token: process.env.DIRSYNC_SCIM_TOKEN };

@@ -7,18 +7,9 @@ import { registerServiceCommand, type ServiceActionJson } from '../../../src/cli
 import { EXIT } from '../../../src/cli/exit-codes';
 import { defaultServiceDeps, type ServiceDeps } from '../../../src/service/manage';
 import type { CommandResult, CommandRunner } from '../../../src/service/runner';
+import { minimalConfigText } from '../config-text';
 
-const CONFIG = `directory:
-  url: ldaps://dc1.example.org:636
-  bindDn: cn=svc,dc=example,dc=org
-  bindPassword: \${env:DIRSYNC_BIND_PASSWORD}
-  users: { baseDns: [ "ou=people,dc=example,dc=org" ] }
-  groups: [ { dn: "cn=staff,dc=example,dc=org", role: User, userType: Viewer } ]
-target:
-  url: https://api.example.com/scim/v2
-  token: \${env:DIRSYNC_SCIM_TOKEN}
-state: { path: state/dirsync.db }
-`;
+const CONFIG = minimalConfigText('state/dirsync.db');
 
 function fakeRunner(answers: Record<string, Partial<CommandResult>> = {}): CommandRunner {
   return async (file, args) => {
