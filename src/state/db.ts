@@ -77,6 +77,13 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE snapshot ADD COLUMN target_groups TEXT NOT NULL DEFAULT '[]';
    ALTER TABLE snapshot ADD COLUMN deactivated_at TEXT;
    UPDATE snapshot SET deactivated_at = updated_at WHERE active = 0;`,
+  // 5: the digest of the entries whose full replace left directory_scope as it is, so an unchanged
+  // full sync need not read the table back. Its own row: directory_mark is deleted when a server
+  // has no change mark, while the scope (and so its digest) stays valid.
+  `CREATE TABLE directory_scope_digest (
+     id           INTEGER PRIMARY KEY CHECK (id = 1),
+     digest       TEXT NOT NULL
+   ) STRICT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { StateDb } from './db';
 
 /** An in-scope user as the last complete read saw them: enough to apply a delta on top. */
@@ -37,6 +38,34 @@ function groupsJson(): (groups: readonly string[]) => string {
   };
 }
 
+/**
+ * Characters hashed per update() call: one call per entry costs more than the hashing itself,
+ * and so does one ever-growing string (64K measured best at 100,000 entries, from 4K to 512K).
+ */
+const DIGEST_CHUNK = 64 * 1024;
+
+/**
+ * sha256 over the entries in the order given: for each, its id, DN and stored groups JSON, each
+ * prefixed with its length, hashed as UTF-16 code units. Length prefixes make the text
+ * unambiguous whatever the strings hold, and UTF-16 keeps even a lone surrogate distinct (UTF-8
+ * would turn it into U+FFFD, which SQLite stores differently). The order matters: the same scope
+ * read in another order only costs one full compare.
+ */
+function scopeDigest(entries: readonly ScopeEntry[], json: (groups: readonly string[]) => string): string {
+  const hash = createHash('sha256');
+  let chunk = 'scope v1:';
+  for (const e of entries) {
+    const groups = json(e.groups);
+    chunk += `${e.externalId.length}:${e.externalId}${e.dn.length}:${e.dn}${groups.length}:${groups}`;
+    if (chunk.length >= DIGEST_CHUNK) {
+      hash.update(chunk, 'utf16le');
+      chunk = '';
+    }
+  }
+  hash.update(chunk, 'utf16le');
+  return hash.digest('base64');
+}
+
 export class ScopeStore {
   readonly #db: StateDb;
 
@@ -72,28 +101,46 @@ export class ScopeStore {
 
   /**
    * After a complete full read: the scope becomes exactly `entries`, in one transaction. Only
-   * rows that differ are written: a full sync where nothing changed writes nothing.
+   * rows that differ are written: a full sync where nothing changed writes nothing. When the
+   * entries hash to the digest the last replace stored, and no delta wrote since, the table
+   * already holds them and is not even read back.
    */
   replace(entries: Iterable<ScopeEntry>, mark: ChangeMark | undefined): void {
+    const list = Array.isArray(entries) ? (entries as readonly ScopeEntry[]) : [...entries];
+    const json = groupsJson();
+    const digest = scopeDigest(list, json);
+    this.#db.transaction(() => {
+      const stored = this.#db.prepare<[], { digest: string }>('SELECT digest FROM directory_scope_digest WHERE id = 1').get();
+      if (stored?.digest !== digest) {
+        this.#write(list, json);
+        this.#db
+          .prepare(
+            `INSERT INTO directory_scope_digest (id, digest) VALUES (1, ?)
+             ON CONFLICT(id) DO UPDATE SET digest = excluded.digest`,
+          )
+          .run(digest);
+      }
+      this.#setMark(mark);
+    })();
+  }
+
+  /** Makes the table exactly `entries`, reading it back to write only the rows that differ. */
+  #write(entries: readonly ScopeEntry[], json: (groups: readonly string[]) => string): void {
     const upsert = this.#db.prepare(
       `INSERT INTO directory_scope (external_id, dn, groups) VALUES (?, ?, ?)
        ON CONFLICT(external_id) DO UPDATE SET dn = excluded.dn, groups = excluded.groups`,
     );
     const remove = this.#db.prepare('DELETE FROM directory_scope WHERE external_id = ?');
-    const json = groupsJson();
-    this.#db.transaction(() => {
-      const current = new Map<string, RawScopeRow>();
-      for (const row of this.#rows()) current.set(row[0], row);
-      for (const e of entries) {
-        const groups = json(e.groups);
-        const row = current.get(e.externalId);
-        current.delete(e.externalId);
-        if (row && row[1] === e.dn && row[2] === groups) continue;
-        upsert.run(e.externalId, e.dn, groups);
-      }
-      for (const gone of current.keys()) remove.run(gone);
-      this.#setMark(mark);
-    })();
+    const current = new Map<string, RawScopeRow>();
+    for (const row of this.#rows()) current.set(row[0], row);
+    for (const e of entries) {
+      const groups = json(e.groups);
+      const row = current.get(e.externalId);
+      current.delete(e.externalId);
+      if (row && row[1] === e.dn && row[2] === groups) continue;
+      upsert.run(e.externalId, e.dn, groups);
+    }
+    for (const gone of current.keys()) remove.run(gone);
   }
 
   /** After a complete delta: changed entries only; an entry with no groups left scope. */
@@ -105,10 +152,14 @@ export class ScopeStore {
     const remove = this.#db.prepare('DELETE FROM directory_scope WHERE external_id = ?');
     const json = groupsJson();
     this.#db.transaction(() => {
+      let wrote = false;
       for (const e of entries) {
         if (e.groups.length === 0) remove.run(e.externalId);
         else upsert.run(e.externalId, e.dn, json(e.groups));
+        wrote = true;
       }
+      // The table no longer holds what the digest describes: the next replace compares in full.
+      if (wrote) this.#db.prepare('DELETE FROM directory_scope_digest').run();
       this.#setMark(mark);
     })();
   }
