@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors/codes';
-import type { DirectoryUser } from '../model/directory-user';
+import type { DirectoryUser, UserProfile } from '../model/directory-user';
 import { templateAttributes } from '../rules/template';
 import type { DirectoryClient, ReadEntry } from './client';
 import { escapeFilterValue, normalizeDn } from './dn';
@@ -72,27 +72,42 @@ export function ruleAttributes(s: DirectorySettings): string[] {
   return [...new Set([...names].map((n) => n.toLowerCase()))];
 }
 
-/** A user entry reduced, as soon as it arrives, to what the rest of a run needs. */
+/** The rules that need only the entry itself (rules/profile.ts), run as entries arrive. */
+export type Profiler = (attributes: ReadEntry['attributes']) => UserProfile;
+
+const NO_ATTRIBUTES: DirectoryUser['attributes'] = Object.freeze({});
+
+/**
+ * A user entry reduced, as soon as it arrives, to what the rest of a run needs: the attributes
+ * the rules read or, given a profiler, only what the rules make of them.
+ */
 export function toReadUser(
   entry: ReadEntry,
   canonicalDn: string,
   groups: readonly string[],
   s: DirectorySettings,
   keep: readonly string[],
+  profile?: Profiler,
 ): ReadUser {
+  const externalId = s.vendor.decodeId(entry, s.idAttribute);
+  const disabled = s.vendor.isDisabled(entry, s.lockAttribute);
+  if (profile) {
+    return {
+      dn: entry.dn,
+      externalId,
+      attributes: NO_ATTRIBUTES,
+      groups,
+      disabled,
+      canonicalDn,
+      profile: profile(entry.attributes),
+    };
+  }
   const attributes: Record<string, string[]> = {};
   for (const name of keep) {
     const values = entry.attributes[name];
     if (values !== undefined) attributes[name] = values;
   }
-  return {
-    dn: entry.dn,
-    externalId: s.vendor.decodeId(entry, s.idAttribute),
-    attributes,
-    groups,
-    disabled: s.vendor.isDisabled(entry, s.lockAttribute),
-    canonicalDn,
-  };
+  return { dn: entry.dn, externalId, attributes, groups, disabled, canonicalDn };
 }
 
 /**
@@ -291,9 +306,10 @@ export function userPages(
 /**
  * Reads the users of the mapped groups. A failed base or group is recorded as a problem and
  * the rest is still read; only a failure to talk to the server at all throws (the caller has
- * already connected and bound by then).
+ * already connected and bound by then). Given a profiler, each entry's rules run as it
+ * arrives (while the server prepares the next page) and its attributes are not kept.
  */
-export async function readDirectory(client: DirectoryClient, s: DirectorySettings): Promise<DirectoryRead> {
+export async function readDirectory(client: DirectoryClient, s: DirectorySettings, profile?: Profiler): Promise<DirectoryRead> {
   const problems: ScopeProblem[] = [];
   // Each entry is reduced to a ReadUser as its page arrives; the page and its raw values go.
   // Canonical DN -> index in read; an entry read twice (overlapping bases) keeps the last.
@@ -315,7 +331,7 @@ export async function readDirectory(client: DirectoryClient, s: DirectorySetting
           entriesRead += 1;
           const canonicalDn = normalizeDn(entry.dn);
           slots.set(canonicalDn, read.length);
-          read.push(toReadUser(entry, canonicalDn, GroupLists.EMPTY, s, keep));
+          read.push(toReadUser(entry, canonicalDn, GroupLists.EMPTY, s, keep, profile));
           newest = laterOf(newest, entry.attributes[changeKey]?.[0]);
         }
       }

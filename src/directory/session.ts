@@ -5,7 +5,7 @@ import { DirectoryError, DirsyncError, errorMessage } from '../errors/codes';
 import { DirectoryClient } from './client';
 import { deltaFallback, readInvocationId, serverIdentity } from './change-mark';
 import { readDelta, type DeltaInput, type DeltaRead } from './delta';
-import { readDirectory, type DirectoryRead } from './read';
+import { readDirectory, type DirectoryRead, type Profiler } from './read';
 import { resolveSettings, type DirectorySettings } from './settings';
 import type { RootDseInfo } from './vendor';
 
@@ -29,13 +29,16 @@ export type ConfiguredRead =
 
 /**
  * Connect (with failover), identify the vendor, read, disconnect. A delta is read only when
- * there is a mark from the same server; otherwise the read is full and says why.
+ * there is a mark from the same server; otherwise the read is full and says why. profileFor:
+ * the rules to run on each entry of a full read as it arrives (read.ts readDirectory), made
+ * once the settings (the vendor's username template) are known.
  */
 export async function readConfiguredDirectory(
   config: DirectoryConfig,
   bindPassword: Secret,
   delta?: DeltaInput,
   onEntries?: (count: number) => void,
+  profileFor?: (settings: DirectorySettings) => Profiler,
 ): Promise<ConfiguredRead> {
   const client = await DirectoryClient.connect({
     urls: Array.isArray(config.url) ? config.url : [config.url],
@@ -48,7 +51,7 @@ export async function readConfiguredDirectory(
   });
   client.onEntries = onEntries;
   try {
-    return await readWith(client, config, delta);
+    return await readWith(client, config, delta, profileFor);
   } catch (err) {
     // A connection cut mid-read surfaces as a socket error: still a directory failure (exit 3).
     if (err instanceof DirsyncError) throw err;
@@ -67,6 +70,7 @@ async function readWith(
   client: DirectoryClient,
   config: DirectoryConfig,
   delta: DeltaInput | undefined,
+  profileFor: ((settings: DirectorySettings) => Profiler) | undefined,
 ): Promise<ConfiguredRead> {
   // Read before anything else: changes made while we read are then above the mark.
   const rootDse = await client.rootDse();
@@ -84,7 +88,7 @@ async function readWith(
       return { ...common, kind: 'delta', delta: await readDelta(client, settings, delta, next) };
     }
   }
-  const read = await readDirectory(client, settings);
+  const read = await readDirectory(client, settings, profileFor?.(settings));
   const markValue = settings.vendor.kind === 'activedirectory' ? usn : read.newestChange;
   return {
     ...common,

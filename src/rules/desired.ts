@@ -1,19 +1,10 @@
 import type { DirectoryUser } from '../model/directory-user';
 import type { SkippedUser } from '../model/skip';
 import type { DesiredUser } from '../model/user-state';
-import { normalizeEmail } from './email';
 import { mapAccess, type GroupMapping, type MappedAccess } from './mapping';
-import { renderTemplate } from './template';
-import { normalizeUsername, type UsernameOptions } from './username';
+import { profiler, type ProfileOptions } from './profile';
 
-export interface DesiredOptions extends UsernameOptions {
-  readonly usernameTemplate: string;
-  readonly attributes: {
-    readonly email: string;
-    readonly givenName: string;
-    readonly familyName: string;
-    readonly displayName: string;
-  };
+export interface DesiredOptions extends ProfileOptions {
   readonly groups: readonly GroupMapping[];
 }
 
@@ -35,37 +26,30 @@ export interface DesiredState {
   readonly priorities: ReadonlyMap<string, number>;
 }
 
-function first(attrs: Readonly<Record<string, readonly string[]>>, name: string): string {
-  return (attrs[name.toLowerCase()]?.[0] ?? '').trim();
-}
-
-function describeUsernameFailure(reason: 'USERNAME_TOO_SHORT' | 'USERNAME_TOO_LONG', userName: string): string {
-  return reason === 'USERNAME_TOO_SHORT'
-    ? `username "${userName}" is shorter than 6 characters`
-    : `username is ${userName.length} characters, longer than 128`;
-}
-
 /** Applies the product's rules to every in-scope directory user. Pure; output sorted. */
 export function buildDesiredState(entries: readonly DirectoryUser[], options: DesiredOptions): DesiredState {
   const skipped: SkippedUser[] = [];
   const held = new Set<string>();
   const candidates: DesiredUser[] = [];
-  const priorities = new Map<string, number>();
   let entriesWithoutId = 0;
   let entriesWithDuplicateId = 0;
+  // An id's first DN; a list only for the (rare) ids held by two entries or more.
+  const firstDn = new Map<string, string>();
   const dnsById = new Map<string, string[]>();
   for (const e of entries) {
     if (!e.externalId) continue;
-    const dns = dnsById.get(e.externalId);
-    if (dns) dns.push(e.dn);
-    else dnsById.set(e.externalId, [e.dn]);
+    const seen = firstDn.get(e.externalId);
+    if (seen === undefined) firstDn.set(e.externalId, e.dn);
+    else {
+      const dns = dnsById.get(e.externalId);
+      if (dns) dns.push(e.dn);
+      else dnsById.set(e.externalId, [seen, e.dn]);
+    }
   }
   // The directory read shares one groups array between users of the same groups: map each once.
   const accessOf = new Map<readonly string[], MappedAccess | undefined>();
-  const emailKey = options.attributes.email.toLowerCase();
-  const givenKey = options.attributes.givenName.toLowerCase();
-  const familyKey = options.attributes.familyName.toLowerCase();
-  const displayKey = options.attributes.displayName.toLowerCase();
+  // Entries read without a profile (CSV, doctor, explain) get it here, by the same rules.
+  let profileOf: ReturnType<typeof profiler> | undefined;
 
   const skip = (user: DirectoryUser, reason: SkippedUser['reason'], message: string): void => {
     skipped.push({ dn: user.dn, externalId: user.externalId || undefined, reason, message });
@@ -78,8 +62,8 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
       skip(user, 'ID_MISSING', 'the entry has no stable id attribute, so it cannot be tracked');
       continue;
     }
-    const sameId = dnsById.get(user.externalId) ?? [];
-    if (sameId.length > 1) {
+    const sameId = dnsById.get(user.externalId);
+    if (sameId) {
       entriesWithDuplicateId += 1;
       const others = sameId.filter((dn) => dn !== user.dn).join('; ');
       skip(user, 'ID_DUPLICATE', `its stable id ${user.externalId} is also the id of ${others}: the id attribute is not unique`);
@@ -91,46 +75,43 @@ export function buildDesiredState(entries: readonly DirectoryUser[], options: De
       accessOf.set(user.groups, access);
     }
     if (!access) continue; // Not in a mapped group: out of scope, not an error.
-    const rendered = renderTemplate(options.usernameTemplate, user.attributes);
-    if (!rendered.ok) {
-      skip(user, 'USERNAME_MISSING', `username template needs ${rendered.missing.join(', ')}, which the entry lacks`);
+    const profile = user.profile ?? (profileOf ??= profiler(options))(user.attributes);
+    if (!profile.ok) {
+      skip(user, profile.reason, profile.message);
       continue;
     }
-    const userName = normalizeUsername(rendered.value, options);
-    if (!userName.ok) {
-      skip(user, userName.reason, describeUsernameFailure(userName.reason, userName.userName));
-      continue;
-    }
-    const email = normalizeEmail(user.attributes[emailKey]?.[0]);
-    if (!email.ok) {
-      skip(user, email.reason, email.detail);
-      continue;
-    }
-    const givenName = first(user.attributes, givenKey);
-    const familyName = first(user.attributes, familyKey);
-    const displayName =
-      first(user.attributes, displayKey) || [givenName, familyName].filter(Boolean).join(' ') || userName.userName;
     candidates.push({
       externalId: user.externalId,
       dn: user.dn,
       groups: user.groups,
-      userName: userName.userName,
-      email: email.email,
-      givenName,
-      familyName,
-      displayName,
+      userName: profile.userName,
+      email: profile.email,
+      givenName: profile.givenName,
+      familyName: profile.familyName,
+      displayName: profile.displayName,
       role: access.role,
       userType: access.userType,
       active: !user.disabled,
       licenses: access.licenses,
       targetGroups: access.targetGroups,
     });
-    priorities.set(user.externalId, access.priority);
   }
 
   const users = dropCollisions(candidates, skip, entries);
   users.sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
-  return { users, skipped, held, entriesWithoutId, entriesWithDuplicateId, priorities };
+  // Only scarce seats need priorities: the map is made the first time it is asked for.
+  let priorities: Map<string, number> | undefined;
+  const priorityOf = (u: DesiredUser): number => (accessOf.get(u.groups) as MappedAccess).priority;
+  return {
+    users,
+    skipped,
+    held,
+    entriesWithoutId,
+    entriesWithDuplicateId,
+    get priorities() {
+      return (priorities ??= new Map(users.map((u) => [u.externalId, priorityOf(u)])));
+    },
+  };
 }
 
 /**

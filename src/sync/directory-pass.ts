@@ -2,7 +2,9 @@ import type { LoadedConfig } from '../config/load';
 import { readCsvSource } from '../csv/read';
 import { CSV_ATTRIBUTES, CSV_USERNAME_TEMPLATE } from '../csv/source';
 import { normalizeDn } from '../directory/dn';
-import type { ReadUser, ScopeProblem } from '../directory/read';
+import type { Profiler, ReadUser, ScopeProblem } from '../directory/read';
+import type { DirectorySettings } from '../directory/settings';
+import { profiler } from '../rules/profile';
 import { readConfiguredDirectory } from '../directory/session';
 import type { VendorKind } from '../directory/vendor';
 import type { DirectoryUser } from '../model/directory-user';
@@ -90,6 +92,8 @@ export async function readDirectoryPass(
   db: StateDb,
   delta: boolean,
   onEntries?: (count: number) => void,
+  /** Keep each entry's attributes (explain shows them); else the rules run as entries arrive. */
+  keepAttributes = false,
 ): Promise<DirectoryPass> {
   const { directory, source, rules } = loaded.config;
   if (!directory || !loaded.bindPassword) {
@@ -130,7 +134,16 @@ export async function readDirectoryPass(
   const store = new ScopeStore(db);
   const mark = delta ? store.mark() : undefined;
   const input = mark ? { mark, scope: store.all() } : undefined;
-  const read = await readConfiguredDirectory(directory, loaded.bindPassword, input, onEntries);
+  const profileFor = keepAttributes
+    ? undefined
+    : (settings: DirectorySettings): Profiler =>
+        profiler({
+          usernameTemplate: settings.usernameTemplate,
+          attributes: directory.attributes,
+          foldAccents: rules.foldAccents,
+          usernameCase: rules.usernameCase,
+        });
+  const read = await readConfiguredDirectory(directory, loaded.bindPassword, input, onEntries, profileFor);
   const common = {
     server: read.server,
     vendor: read.settings.vendor.kind,

@@ -136,7 +136,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       session = await openApplySession({ db, runId, runs, client, target: config.target, licensing: config.licensing, logger });
     options.progress?.reading(config.source?.csv.file ?? 'the directory');
     const onEntries = options.progress?.entries?.bind(options.progress);
-    const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false, onEntries);
+    const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false, onEntries, options.explain !== undefined);
     options.progress?.read(directoryRead.inScope, directoryRead.entriesRead);
     const { server, rules: settings } = directoryRead;
     if (directoryRead.fallback) logger.info('full read instead of a delta', { reason: directoryRead.fallback });
