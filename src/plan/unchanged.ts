@@ -20,6 +20,15 @@ export function comparisonKey(u: ManagedAttributes & AccountAccess): string {
   ]);
 }
 
+/**
+ * Every snapshot row's comparison key, in the snapshot's order of externalId: the key when the
+ * row is active and readable, else null (always planned).
+ */
+export interface SnapshotKeys {
+  readonly ids: readonly string[];
+  readonly keys: readonly (string | null)[];
+}
+
 export interface UnchangedSplit {
   /** Desired users the planner must still look at. */
   readonly changed: DesiredUser[];
@@ -29,18 +38,52 @@ export interface UnchangedSplit {
   readonly rows: Set<string>;
 }
 
+/** Strictly ascending by JavaScript's string order: sorted, and no id twice. */
+function strictlyAscending(ids: readonly string[]): boolean {
+  for (let i = 1; i < ids.length; i += 1) if (!((ids[i - 1] as string) < (ids[i] as string))) return false;
+  return true;
+}
+
 /**
  * Sets aside, before planning, the users a no-op run would find unchanged, so that only the
- * rest (and the snapshot rows they need) go through buildPlan. `keys` holds every snapshot row:
- * its comparison key when the row is active and readable, else null (always planned).
+ * rest (and the snapshot rows they need) go through buildPlan. Both sides come sorted by
+ * externalId (the desired state and the snapshot are), so one merge pass pairs them; a side
+ * that is not strictly ascending (an id given twice, or SQLite ordering an exotic id
+ * differently) goes by lookup instead. Either way an id given twice is never set aside: the
+ * planner judges it (it refuses both).
  */
-export function splitUnchanged(desired: readonly DesiredUser[], keys: ReadonlyMap<string, string | null>): UnchangedSplit {
-  // An id given twice is the planner's to judge (it refuses both): never set one aside.
+export function splitUnchanged(desired: readonly DesiredUser[], snapshot: SnapshotKeys): UnchangedSplit {
+  const desiredIds = desired.map((d) => d.externalId);
+  if (!strictlyAscending(desiredIds) || !strictlyAscending(snapshot.ids)) return splitByLookup(desired, desiredIds, snapshot);
+  const changed: DesiredUser[] = [];
+  const rows = new Set<string>();
+  const { ids, keys } = snapshot;
+  let unchanged = 0;
+  let j = 0;
+  for (const d of desired) {
+    const id = d.externalId;
+    while (j < ids.length && (ids[j] as string) < id) rows.add(ids[j++] as string);
+    if (j < ids.length && ids[j] === id) {
+      const key = keys[j++];
+      if (d.active && typeof key === 'string' && key === comparisonKey(d)) unchanged += 1;
+      else {
+        changed.push(d);
+        rows.add(id);
+      }
+    } else changed.push(d);
+  }
+  while (j < ids.length) rows.add(ids[j++] as string);
+  return { changed, unchanged, rows };
+}
+
+function splitByLookup(desired: readonly DesiredUser[], desiredIds: readonly string[], snapshot: SnapshotKeys): UnchangedSplit {
+  const keys = new Map<string, string | null>();
+  snapshot.ids.forEach((id, i) => keys.set(id, snapshot.keys[i] ?? null));
   const seen = new Set<string>();
   const twice = new Set<string>();
-  for (const d of desired) {
-    if (seen.has(d.externalId)) twice.add(d.externalId);
-    else seen.add(d.externalId);
+  for (const id of desiredIds) {
+    if (seen.has(id)) twice.add(id);
+    else seen.add(id);
   }
   const changed: DesiredUser[] = [];
   const matched = new Set<string>();

@@ -73,6 +73,27 @@ function fromRow(r: SnapshotRow): SnapshotUser {
   };
 }
 
+/** external_id, comparison key (null: always planned), active. */
+type KeyRow = [string, string | null, number];
+
+/** Rows per step of a key reader: about a millisecond of work at a time. */
+const KEY_CHUNK = 1000;
+
+/** Every snapshot row's comparison key, in order of externalId (plan/unchanged.ts SnapshotKeys). */
+export interface SnapshotKeyRead {
+  readonly ids: readonly string[];
+  readonly keys: readonly (string | null)[];
+  /** Active rows, readable or not. */
+  readonly active: number;
+}
+
+export interface SnapshotKeyReader {
+  /** Reads the next chunk; false once every row is read. */
+  step(): boolean;
+  /** Reads what is left and gives every row's key. */
+  finish(): SnapshotKeyRead;
+}
+
 /** What the target confirmed, keyed by the directory's stable id. */
 export class SnapshotStore {
   readonly #db: StateDb;
@@ -80,7 +101,8 @@ export class SnapshotStore {
   readonly #remove;
   readonly #all;
   readonly #byId;
-  readonly #keys;
+  readonly #keysFirst;
+  readonly #keysAfter;
 
   constructor(db: StateDb) {
     this.#db = db;
@@ -107,15 +129,15 @@ export class SnapshotStore {
       )
       .raw(true);
     this.#byId = db.prepare<[string], SnapshotRow>('SELECT * FROM snapshot WHERE external_id = ?');
-    this.#keys = db
-      .prepare<[], [string, string | null]>(
-        `SELECT external_id,
+    const keyColumns = `external_id,
            CASE WHEN active = 1 AND json_valid(licenses) AND json_valid(target_groups)
              THEN json_array(user_name, email, given_name, family_name, display_name, role, user_type,
                json(licenses), json(target_groups))
-           END
-         FROM snapshot`,
-      )
+           END,
+           active`;
+    this.#keysFirst = db.prepare<[number], KeyRow>(`SELECT ${keyColumns} FROM snapshot ORDER BY external_id LIMIT ?`).raw(true);
+    this.#keysAfter = db
+      .prepare<[string, number], KeyRow>(`SELECT ${keyColumns} FROM snapshot WHERE external_id > ? ORDER BY external_id LIMIT ?`)
       .raw(true);
   }
 
@@ -144,14 +166,44 @@ export class SnapshotStore {
   }
 
   /**
-   * Every row's comparison key (plan/unchanged.ts comparisonKey, computed here in SQL), null for
-   * an inactive row or one whose lists are not valid JSON: those are always planned. Far
-   * cheaper than all() at 100k rows, which is what lets a no-op skip loading the snapshot.
+   * Every row's comparison key (plan/unchanged.ts comparisonKey, computed here in SQL) in order
+   * of externalId, null for an inactive row or one whose lists are not valid JSON: those are
+   * always planned. Far cheaper than all() at 100k rows, which is what lets a no-op skip loading
+   * the snapshot; `active` counts the active rows on the way.
    */
-  comparisonKeys(): Map<string, string | null> {
-    const keys = new Map<string, string | null>();
-    for (const [id, key] of this.#keys.all()) keys.set(id, key);
-    return keys;
+  comparisonKeys(): SnapshotKeyRead {
+    return this.keyReader().finish();
+  }
+
+  /**
+   * comparisonKeys, read a chunk at a time by step() (a full sync steps while it waits for the
+   * directory's next page), the rest by finish(). Between steps another process may change a
+   * row; a sync holds the lease, so only a plan can see rows of two moments, each one true.
+   */
+  keyReader(chunk = KEY_CHUNK): SnapshotKeyReader {
+    const ids: string[] = [];
+    const keys: (string | null)[] = [];
+    let active = 0;
+    let done = false;
+    const step = (): boolean => {
+      if (done) return false;
+      const last = ids[ids.length - 1];
+      const rows = last === undefined ? this.#keysFirst.all(chunk) : this.#keysAfter.all(last, chunk);
+      for (const [id, key, isActive] of rows) {
+        ids.push(id);
+        keys.push(key);
+        if (isActive === 1) active += 1;
+      }
+      done = rows.length < chunk;
+      return !done;
+    };
+    return {
+      step,
+      finish: () => {
+        while (step());
+        return { ids, keys, active };
+      },
+    };
   }
 
   get(externalId: string): SnapshotUser | undefined {

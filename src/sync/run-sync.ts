@@ -135,7 +135,26 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     if (client)
       session = await openApplySession({ db, runId, runs, client, target: config.target, licensing: config.licensing, logger });
     options.progress?.reading(config.source?.csv.file ?? 'the directory');
-    const onEntries = options.progress?.entries?.bind(options.progress);
+    const licensing = config.licensing;
+    const seatsLimited = licensing.licenses.some((l) => l.seats !== undefined);
+    // A full read that needs no row for anything else (fingerprint, seats, drift, explain) will
+    // compare keys (below): they are read a chunk per directory page, while the server works.
+    const keyReader =
+      !options.delta &&
+      options.fingerprint === false &&
+      !seatsLimited &&
+      !(licensing.licenses.length > 0 && reconcileDue(licensing.reconcile, 'full')) &&
+      options.explain === undefined
+        ? new SnapshotStore(db).keyReader()
+        : undefined;
+    const onProgress = options.progress?.entries?.bind(options.progress);
+    const onEntries =
+      keyReader || onProgress
+        ? (count: number): void => {
+            onProgress?.(count);
+            keyReader?.step();
+          }
+        : undefined;
     const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false, onEntries, options.explain !== undefined);
     options.progress?.read(directoryRead.inScope, directoryRead.entriesRead);
     const { server, rules: settings } = directoryRead;
@@ -173,8 +192,6 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     }
     // A delta plans over the users it read; everyone else is unchanged by definition. Scarce
     // seats are counted over every managed account, so they need all rows too.
-    const licensing = config.licensing;
-    const seatsLimited = licensing.licenses.some((l) => l.seats !== undefined);
     const readHolders = licensing.licenses.length > 0 && reconcileDue(licensing.reconcile, directoryRead.kind);
     const affected = directoryRead.affected;
     // A full read that needs no row for anything else (fingerprint, seats, drift, explain, held
@@ -192,12 +209,16 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       : confirmedUsers
         ? confirmedUsers.filter((u) => affected.has(u.externalId))
         : snapshot.rows(affected);
-    const activeManaged = confirmedUsers ? confirmedUsers.filter((u) => u.active).length : snapshot.activeCount();
+    // Keyed: every row's comparison key, and the counts on the way.
+    const keys = keyed ? (keyReader ?? snapshot.keyReader()).finish() : undefined;
+    const activeManaged = confirmedUsers
+      ? confirmedUsers.filter((u) => u.active).length
+      : (keys?.active ?? snapshot.activeCount());
     // Only a frozen plan (plan --out) needs the fingerprint: hashing every row is not free.
     const snapshotSummary =
       confirmedUsers && options.fingerprint !== false
         ? summarizeSnapshot(confirmedUsers)
-        : { fingerprint: '', users: confirmedUsers?.length ?? snapshot.count(), active: activeManaged };
+        : { fingerprint: '', users: confirmedUsers?.length ?? keys?.ids.length ?? snapshot.count(), active: activeManaged };
 
     // Licenses: what the target holds (drift, seat counts), then who gets what.
     let holdings: LicenseHoldings | undefined;
@@ -226,12 +247,11 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     const { resolution } = licensed;
     let planDesired = resolution.users;
     let setAside = 0;
-    if (keyed) {
-      const keys = snapshot.comparisonKeys();
+    if (keys) {
       const split = splitUnchanged(resolution.users, keys);
       planDesired = split.changed;
       setAside = split.unchanged;
-      planSnapshot = snapshot.rows(split.rows, keys.size);
+      planSnapshot = snapshot.rows(split.rows, keys.ids.length);
     }
     const built = buildPlan({
       desired: planDesired,

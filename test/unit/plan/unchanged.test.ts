@@ -1,12 +1,17 @@
 import { buildPlan, type PlanInput } from '../../../src/plan/build-plan';
-import { comparisonKey, splitUnchanged } from '../../../src/plan/unchanged';
+import { comparisonKey, splitUnchanged, type SnapshotKeys } from '../../../src/plan/unchanged';
 import type { DesiredUser, SnapshotUser } from '../../../src/model/user-state';
 import { openStateDb } from '../../../src/state/db';
 import { SnapshotStore } from '../../../src/state/snapshot';
 import { desiredUser, snapshotOf } from '../builders';
 
-const keysOf = (rows: readonly SnapshotUser[]): Map<string, string | null> =>
-  new Map(rows.map((s) => [s.externalId, s.active ? comparisonKey(s) : null]));
+/** As SnapshotStore.comparisonKeys gives them: in order of externalId. */
+const keysOf = (rows: readonly SnapshotUser[]): SnapshotKeys => {
+  const sorted = [...rows].sort((a, b) => (a.externalId < b.externalId ? -1 : 1));
+  return { ids: sorted.map((s) => s.externalId), keys: sorted.map((s) => (s.active ? comparisonKey(s) : null)) };
+};
+const sortedById = (users: readonly DesiredUser[]): DesiredUser[] =>
+  [...users].sort((a, b) => (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0));
 
 describe('splitUnchanged', () => {
   const same = desiredUser('same1');
@@ -22,16 +27,28 @@ describe('splitUnchanged', () => {
     snapshotOf(desiredUser('licensed1')),
   ];
 
-  it('sets aside only active users whose every compared field matches an active row', () => {
-    const split = splitUnchanged([same, renamed, disabled, fresh, licensed], keysOf(snapshot));
+  // Sorted by externalId (as the desired state is): one merge pass. Any other order: by lookup.
+  it.each([
+    ['sorted, merged', sortedById],
+    ['unsorted, looked up', (users: readonly DesiredUser[]) => [...users]],
+  ])('sets aside only active users whose every compared field matches an active row (%s)', (_how, order) => {
+    const split = splitUnchanged(order([same, renamed, disabled, fresh, licensed]), keysOf(snapshot));
     expect(split.unchanged).toBe(1);
-    expect(split.changed.map((d) => d.userName)).toEqual(['renamed1', 'disabled1', 'fresh01', 'licensed1']);
+    expect(split.changed.map((d) => d.userName).sort()).toEqual(['disabled1', 'fresh01', 'licensed1', 'renamed1']);
     // Every row but the matched one is planned: the changed users' and the absent user's.
     expect([...split.rows].sort()).toEqual(['id-disabled1', 'id-gone001', 'id-licensed1', 'id-renamed1']);
   });
 
+  it('pairs rows by lookup when the snapshot order is not JavaScript order (SQLite sorts by bytes)', () => {
+    const keys = keysOf(snapshot);
+    const reversed = { ids: [...keys.ids].reverse(), keys: [...keys.keys].reverse() };
+    const split = splitUnchanged(sortedById([same, renamed, disabled, fresh, licensed]), reversed);
+    expect(split.unchanged).toBe(1);
+    expect([...split.rows].sort()).toEqual(['id-disabled1', 'id-gone001', 'id-licensed1', 'id-renamed1']);
+  });
+
   it('never sets aside a row that is inactive or unreadable (null key)', () => {
-    const split = splitUnchanged([same], new Map([[same.externalId, null]]));
+    const split = splitUnchanged([same], { ids: [same.externalId], keys: [null] });
     expect(split.unchanged).toBe(0);
     expect(split.changed).toEqual([same]);
     expect(split.rows.has(same.externalId)).toBe(true);
@@ -77,11 +94,14 @@ describe('splitUnchanged', () => {
     }
     const base: Omit<PlanInput, 'desired' | 'snapshot'> = { skipped: [], held: new Set(), absenceUntrusted: [] };
     const whole = buildPlan({ ...base, desired, snapshot: rows });
-    const split = splitUnchanged(desired, keysOf(rows));
-    const part = buildPlan({ ...base, desired: split.changed, snapshot: rows.filter((r) => split.rows.has(r.externalId)) });
-    expect(split.unchanged).toBeGreaterThan(50);
-    expect(part.operations).toEqual(whole.operations);
-    expect(part.summary.unchanged + split.unchanged).toBe(whole.summary.unchanged);
+    // Ascending (merged), and reversed (looked up): the same plan either way.
+    for (const order of [desired, [...desired].reverse()]) {
+      const split = splitUnchanged(order, keysOf(rows));
+      const part = buildPlan({ ...base, desired: split.changed, snapshot: rows.filter((r) => split.rows.has(r.externalId)) });
+      expect(split.unchanged).toBeGreaterThan(50);
+      expect(part.operations).toEqual(whole.operations);
+      expect(part.summary.unchanged + split.unchanged).toBe(whole.summary.unchanged);
+    }
   });
 });
 
@@ -102,11 +122,37 @@ describe('SnapshotStore.comparisonKeys', () => {
     store.put(snapshotOf(desiredUser('badjson')));
     db.prepare("UPDATE snapshot SET licenses = 'not json' WHERE external_id = 'id-badjson'").run();
 
-    const keys = store.comparisonKeys();
-    for (const d of awkward) expect(keys.get(d.externalId)).toBe(comparisonKey(d));
-    expect(keys.get('id-inactive')).toBeNull();
-    expect(keys.get('id-badjson')).toBeNull();
-    expect(keys.size).toBe(awkward.length + 2);
+    const { ids, keys, active } = store.comparisonKeys();
+    const keyOf = (id: string): string | null | undefined => keys[ids.indexOf(id)];
+    for (const d of awkward) expect(keyOf(d.externalId)).toBe(comparisonKey(d));
+    expect(keyOf('id-inactive')).toBeNull();
+    expect(keyOf('id-badjson')).toBeNull();
+    expect(ids).toHaveLength(awkward.length + 2);
+    expect(ids).toEqual([...ids].sort());
+    // Active rows, readable or not: what the mass-change guard counts.
+    expect(active).toBe(awkward.length + 1);
+    db.close();
+  });
+
+  it('reads the keys a chunk per step, in order, the same as all at once', () => {
+    const db = openStateDb(':memory:');
+    const store = new SnapshotStore(db);
+    for (let i = 0; i < 7; i += 1) store.put(snapshotOf(desiredUser(`user${i}0`), { active: i !== 3 }));
+    const reader = store.keyReader(2);
+    const steps: boolean[] = [];
+    for (let i = 0; i < 5; i += 1) steps.push(reader.step());
+    // 2 + 2 + 2 + 1 rows: the fourth step reads the last row and says so; the fifth reads nothing.
+    expect(steps).toEqual([true, true, true, false, false]);
+    expect(reader.finish()).toEqual(store.comparisonKeys());
+    const stepped = store.keyReader(3);
+    stepped.step();
+    // A row changed between steps is read as it is when its chunk comes.
+    store.put(snapshotOf(desiredUser('user60'), { displayName: 'Changed' }));
+    const { ids, keys, active } = stepped.finish();
+    expect(ids).toEqual(['id-user00', 'id-user10', 'id-user20', 'id-user30', 'id-user40', 'id-user50', 'id-user60']);
+    expect(keys[6]).toContain('Changed');
+    expect(keys[3]).toBeNull();
+    expect(active).toBe(6);
     db.close();
   });
 
