@@ -6,6 +6,7 @@ import { EXIT } from '../exit-codes';
 import { readPlanFile } from '../plan-file';
 import { outputWidth } from '../tty';
 import { reportJson, reportText } from '../report-view';
+import { writeReportJson } from '../../report/files';
 
 interface ApplyOptions {
   readonly json?: boolean;
@@ -30,9 +31,11 @@ export function registerApplyCommand(program: Command, run: (fn: () => Promise<n
         const frozen = readPlanFile(planFile);
         const report = await applyFrozenPlan(loaded, frozen, { logger, file: planFile });
         if (options.json) {
-          process.stdout.write(
-            `${JSON.stringify({ ...reportJson(report), planFile, planCreatedAt: frozen.createdAt }, null, 2)}\n`,
-          );
+          writeReportJson((text) => process.stdout.write(text), {
+            ...reportJson(report),
+            planFile,
+            planCreatedAt: frozen.createdAt,
+          });
         } else {
           process.stdout.write(`Applying ${planFile} (planned ${frozen.createdAt}):\n\n${reportText(report, outputWidth())}\n`);
         }

@@ -11,6 +11,7 @@ import { progressFor } from '../progress';
 import { colourEnabled } from '../tty';
 import { outputWidth } from '../tty';
 import { reportJson, reportText, saveReport } from '../report-view';
+import { writeReportJson } from '../../report/files';
 import { registerExplainCommand } from './explain';
 
 interface RunCommandOptions {
@@ -55,7 +56,8 @@ async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: Ru
     fingerprint: mode === 'plan' && options.out !== undefined,
     ...(progress ? { progress } : {}),
   });
-  saveReport(loaded.config.reports, reportJson(report), logger);
+  const doc = reportJson(report);
+  saveReport(loaded.config.reports, doc, logger);
   let planFile: string | undefined;
   if (mode === 'plan' && options.out) {
     planFile = path.resolve(options.out);
@@ -71,8 +73,8 @@ async function execute(mode: 'plan' | 'sync', global: GlobalOptions, options: Ru
       }),
     );
   }
-  if (options.json)
-    process.stdout.write(`${JSON.stringify({ ...reportJson(report), ...(planFile ? { planFile } : {}) }, null, 2)}\n`);
+  // Written in chunks: a 100,000-operation report is never one string.
+  if (options.json) writeReportJson((text) => process.stdout.write(text), { ...doc, ...(planFile ? { planFile } : {}) });
   else process.stdout.write(`${reportText(report, outputWidth())}\n`);
   if (planFile && !options.json) {
     process.stdout.write(
