@@ -48,9 +48,28 @@ export type OperationOutcome =
     }
   | { readonly status: 'consolidation'; readonly message: string };
 
+type DoneOutcome = Extract<OperationOutcome, { readonly status: 'done' }>;
+
+/**
+ * An outcome as a run keeps it once journalled: a done one without its confirmed row, which is
+ * in the snapshot by then (at 100,000 creates, 100,000 rows the report never reads).
+ */
+export type SettledOutcome = Exclude<OperationOutcome, DoneOutcome> | Omit<DoneOutcome, 'confirmed'>;
+
 export interface OperationResult {
   readonly operation: Operation;
-  readonly outcome: OperationOutcome;
+  readonly outcome: SettledOutcome;
+}
+
+function settled(outcome: OperationOutcome): SettledOutcome {
+  if (outcome.status !== 'done') return outcome;
+  const kept: { status: 'done'; targetId: string; adopted?: boolean; warnings?: readonly string[] } = {
+    status: 'done',
+    targetId: outcome.targetId,
+  };
+  if (outcome.adopted !== undefined) kept.adopted = outcome.adopted;
+  if (outcome.warnings !== undefined) kept.warnings = outcome.warnings;
+  return kept;
 }
 
 export interface ApplyContext {
@@ -579,7 +598,7 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
   // A refused token fails every request alike: stop at the first instead of sending them all.
   let authFailure: string | undefined;
   const settle = (seq: number, op: Operation, outcome: OperationOutcome): void => {
-    results[seq] = { operation: op, outcome };
+    results[seq] = { operation: op, outcome: settled(outcome) };
     if (outcome.status === 'failed' && outcome.code === 'TARGET_AUTH') authFailure ??= outcome.detail;
     recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome, undefined, true);
   };

@@ -183,6 +183,11 @@ describe('applyPlan', () => {
       { seq: 2, status: 'done', error: null },
     ]);
     expect(t.snapshot.count()).toBe(2);
+    // The confirmed rows are in the snapshot: the results keep only what the report shows.
+    expect(results[1]?.outcome).toEqual({ status: 'done', targetId: expect.any(String) });
+    expect(t.snapshot.get(ops[1]?.externalId ?? '')?.targetId).toBe(
+      results[1]?.outcome.status === 'done' ? results[1].outcome.targetId : 'none',
+    );
   });
 
   it('a refused token stops at the first operation and marks the rest not sent', async () => {
