@@ -433,7 +433,9 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(growth)) process.stdout.write(`  ${k.padEnd(8)} x${v.toFixed(2)}\n`);
   }
   if (!sizes.includes(1_000_000))
-    process.stdout.write('1M users: not run by default (`--users 1000000 --no-scale --read-only --runs 3`: baselines and a plan)\n');
+    process.stdout.write(
+      '1M users: not run by default (`--users 1000000 --no-scale --read-only --runs 3`: baselines and a plan)\n',
+    );
   const out = path.join(REPO_ROOT, 'bench-results');
   mkdirSync(out, { recursive: true });
   const file = path.join(out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
