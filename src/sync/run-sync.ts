@@ -18,6 +18,7 @@ import type { ScimClient } from '../target/scim-client';
 import { targetClientFor } from './target-client';
 import { applyPlan, type OperationResult } from './apply';
 import { runNow } from './clock';
+import { HeapCeiling } from './heap';
 import { explainUser, type Explanation } from './explain';
 import { readLicenseHoldings, type LicenseHoldings } from './license-holdings';
 import { resolveRunLicenses } from './licensing-step';
@@ -304,9 +305,11 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     if (session && guard.allowed.length > 0) {
       const { ctx } = session;
       options.progress?.sending(guard.allowed.length);
+      const heap = HeapCeiling.forSend(guard.allowed.length);
       // Asked before each operation is sent, so it is also where progress ticks.
       const stopReason = (): string | undefined => {
         options.progress?.sent();
+        heap?.tick();
         return options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.();
       };
       // An injected time (DIRSYNC_NOW) also stamps what is confirmed: deactivation dates stay consistent.
