@@ -54,3 +54,12 @@ export interface SnapshotUser extends ManagedAttributes, AccountAccess {
   /** When dirsync deactivated the account (staged deprovisioning counts from here); unset while active. */
   readonly deactivatedAt?: string | undefined;
 }
+
+/**
+ * Every snapshot row's comparison key (plan/unchanged.ts comparisonKey), in the snapshot's order
+ * of externalId: the key when the row is active and readable, else null (always planned).
+ */
+export interface SnapshotKeys {
+  readonly ids: readonly string[];
+  readonly keys: readonly (string | null)[];
+}

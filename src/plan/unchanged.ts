@@ -1,4 +1,4 @@
-import type { AccountAccess, DesiredUser, ManagedAttributes } from '../model/user-state';
+import type { AccountAccess, DesiredUser, ManagedAttributes, SnapshotKeys } from '../model/user-state';
 
 /**
  * Everything buildPlan compares for an active account, as one string: two equal keys mean the
@@ -18,15 +18,6 @@ export function comparisonKey(u: ManagedAttributes & AccountAccess): string {
     u.licenses,
     u.targetGroups,
   ]);
-}
-
-/**
- * Every snapshot row's comparison key, in the snapshot's order of externalId: the key when the
- * row is active and readable, else null (always planned).
- */
-export interface SnapshotKeys {
-  readonly ids: readonly string[];
-  readonly keys: readonly (string | null)[];
 }
 
 export interface UnchangedSplit {

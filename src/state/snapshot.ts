@@ -1,4 +1,4 @@
-import type { SnapshotUser } from '../model/user-state';
+import type { SnapshotKeys, SnapshotUser } from '../model/user-state';
 import type { StateDb } from './db';
 
 interface SnapshotRow {
@@ -79,10 +79,8 @@ type KeyRow = [string, string | null, number];
 /** Rows per step of a key reader: about a millisecond of work at a time. */
 const KEY_CHUNK = 1000;
 
-/** Every snapshot row's comparison key, in order of externalId (plan/unchanged.ts SnapshotKeys). */
-export interface SnapshotKeyRead {
-  readonly ids: readonly string[];
-  readonly keys: readonly (string | null)[];
+/** Every snapshot row's comparison key, in order of externalId, and the active rows counted. */
+export interface SnapshotKeyRead extends SnapshotKeys {
   /** Active rows, readable or not. */
   readonly active: number;
 }

@@ -4,7 +4,7 @@ import { CSV_ATTRIBUTES, CSV_USERNAME_TEMPLATE } from '../csv/source';
 import { normalizeDn } from '../directory/dn';
 import type { Profiler, ReadUser, ScopeProblem } from '../directory/read';
 import type { DirectorySettings } from '../directory/settings';
-import { profiler } from '../rules/profile';
+import { profiler, type ProfileOptions } from '../rules/profile';
 import { readConfiguredDirectory } from '../directory/session';
 import type { VendorKind } from '../directory/vendor';
 import type { DirectoryUser } from '../model/directory-user';
@@ -52,6 +52,22 @@ export interface DirectoryPass {
    * is built from them; commit() still works, from the scope taken when they were read.
    */
   release(): void;
+}
+
+/**
+ * The options of the rules that need only the entry (rules/profile.ts): the same for the
+ * profiles made as entries arrive and for those buildDesiredState makes itself.
+ */
+export function profileOptions(
+  pass: { readonly usernameTemplate: string; readonly attributes: PassRules['attributes'] },
+  rules: { readonly foldAccents: boolean; readonly usernameCase: ProfileOptions['usernameCase'] },
+): ProfileOptions {
+  return {
+    usernameTemplate: pass.usernameTemplate,
+    attributes: pass.attributes,
+    foldAccents: rules.foldAccents,
+    usernameCase: rules.usernameCase,
+  };
 }
 
 /** The scope rows of a read's users: their DN was made canonical once, as it was read. */
@@ -137,12 +153,7 @@ export async function readDirectoryPass(
   const profileFor = keepAttributes
     ? undefined
     : (settings: DirectorySettings): Profiler =>
-        profiler({
-          usernameTemplate: settings.usernameTemplate,
-          attributes: directory.attributes,
-          foldAccents: rules.foldAccents,
-          usernameCase: rules.usernameCase,
-        });
+        profiler(profileOptions({ usernameTemplate: settings.usernameTemplate, attributes: directory.attributes }, rules));
   const read = await readConfiguredDirectory(directory, loaded.bindPassword, input, onEntries, profileFor);
   const common = {
     server: read.server,

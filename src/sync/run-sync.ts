@@ -22,7 +22,7 @@ import { HeapCeiling } from './heap';
 import { explainUser, type Explanation } from './explain';
 import { readLicenseHoldings, type LicenseHoldings } from './license-holdings';
 import { resolveRunLicenses } from './licensing-step';
-import { readDirectoryPass } from './directory-pass';
+import { profileOptions, readDirectoryPass } from './directory-pass';
 import { NOTHING_RESUMED, type ResumeSummary } from './resume';
 import { openApplySession, type ApplySession } from './session';
 
@@ -138,16 +138,15 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     options.progress?.reading(config.source?.csv.file ?? 'the directory');
     const licensing = config.licensing;
     const seatsLimited = licensing.licenses.some((l) => l.seats !== undefined);
-    // A full read that needs no row for anything else (fingerprint, seats, drift, explain) will
-    // compare keys (below): they are read a chunk per directory page, while the server works.
-    const keyReader =
-      !options.delta &&
+    // A full read that needs no snapshot row for anything else (fingerprint, seats, drift,
+    // explain) compares keys first and loads only the rows of users who may change. The keys are
+    // read a chunk per directory page, while the server works, unless a delta was asked for.
+    const keysSuffice =
       options.fingerprint === false &&
       !seatsLimited &&
       !(licensing.licenses.length > 0 && reconcileDue(licensing.reconcile, 'full')) &&
-      options.explain === undefined
-        ? new SnapshotStore(db).keyReader()
-        : undefined;
+      options.explain === undefined;
+    const keyReader = keysSuffice && !options.delta ? new SnapshotStore(db).keyReader() : undefined;
     const onProgress = options.progress?.entries?.bind(options.progress);
     const onEntries =
       keyReader || onProgress
@@ -171,11 +170,8 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       logger.error('directory scope not read completely', { scope: p.scope, reason: p.reason });
 
     const desired = buildDesiredState(directoryRead.users, {
-      usernameTemplate: settings.usernameTemplate,
-      attributes: settings.attributes,
+      ...profileOptions(settings, config.rules),
       groups: settings.groups,
-      foldAccents: config.rules.foldAccents,
-      usernameCase: config.rules.usernameCase,
     });
     // The entries' attributes are not needed past this point (but by explain): let them go.
     if (options.explain === undefined) directoryRead.release();
@@ -195,15 +191,9 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     // seats are counted over every managed account, so they need all rows too.
     const readHolders = licensing.licenses.length > 0 && reconcileDue(licensing.reconcile, directoryRead.kind);
     const affected = directoryRead.affected;
-    // A full read that needs no row for anything else (fingerprint, seats, drift, explain, held
-    // access) compares keys first and loads only the rows of users who may change.
-    const keyed =
-      !affected &&
-      options.fingerprint === false &&
-      !seatsLimited &&
-      !readHolders &&
-      options.explain === undefined &&
-      directoryRead.problems.length === 0;
+    // Keys are compared on a full read (no affected set) whose every scope was read: with a
+    // problem, held access needs the rows.
+    const keyed = keysSuffice && !affected && directoryRead.problems.length === 0;
     const confirmedUsers = !keyed && (!affected || options.fingerprint !== false || seatsLimited) ? snapshot.all() : undefined;
     let planSnapshot: readonly SnapshotUser[] = !affected
       ? (confirmedUsers ?? [])
@@ -235,7 +225,10 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     const licensed = resolveRunLicenses({
       licensing,
       users: desired.users,
-      priorities: desired.priorities,
+      // Made only if seats are resolved (the step returns early without a catalog).
+      get priorities() {
+        return desired.priorities;
+      },
       snapshot: confirmedUsers ?? planSnapshot,
       holdings,
       now,

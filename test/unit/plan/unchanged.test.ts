@@ -1,6 +1,6 @@
 import { buildPlan, type PlanInput } from '../../../src/plan/build-plan';
-import { comparisonKey, splitUnchanged, type SnapshotKeys } from '../../../src/plan/unchanged';
-import type { DesiredUser, SnapshotUser } from '../../../src/model/user-state';
+import { comparisonKey, splitUnchanged } from '../../../src/plan/unchanged';
+import type { DesiredUser, SnapshotKeys, SnapshotUser } from '../../../src/model/user-state';
 import { openStateDb } from '../../../src/state/db';
 import { SnapshotStore } from '../../../src/state/snapshot';
 import { desiredUser, snapshotOf } from '../builders';
