@@ -26,6 +26,17 @@ interface PendingRow {
  * The outbox (invariant 2): every operation is written here before it is sent, and marked
  * done in the same transaction that records the target's answer in the snapshot.
  */
+/** Plan entries written per commit by recordInSteps. */
+const RECORD_STEP = 1_000;
+
+/** A plan whose journal entries are written as sending reaches them (Journal.recordInSteps). */
+export interface RecordedPlan {
+  /** Makes sure the entries up to `seq` are written (with the rest of their step). */
+  through(seq: number): void;
+  /** Writes every entry not written yet: what was never sent stays pending for the next run. */
+  rest(): void;
+}
+
 /** Completions held before one transaction writes them all (see completeDeferred). */
 const FLUSH_COUNT = 256;
 const FLUSH_AFTER_MS = 1_000;
@@ -52,18 +63,46 @@ export class Journal {
     );
   }
 
+  /** Writes every entry of a plan in one go. */
   record(runId: string, operations: readonly Operation[]): void {
+    this.recordInSteps(runId, operations).rest();
+  }
+
+  /**
+   * Writes a plan's entries a step at a time, each step before any of its operations is sent:
+   * the first request goes out after one step's commit instead of the whole plan's (a second
+   * at 100,000 operations), and later steps are written while requests are in flight.
+   */
+  recordInSteps(runId: string, operations: readonly Operation[]): RecordedPlan {
+    const now = new Date().toISOString();
+    let written = 0;
+    const write = (end: number): void => {
+      if (end <= written) return;
+      this.#insert(runId, operations, written, end, now);
+      written = end;
+    };
+    return {
+      through: (seq) => {
+        if (seq >= written) write(Math.min(operations.length, Math.max(seq + 1, written + RECORD_STEP)));
+      },
+      rest: () => write(operations.length),
+    };
+  }
+
+  #insert(runId: string, operations: readonly Operation[], from: number, to: number, now: string): void {
     const insert = this.#db.prepare(
       `INSERT INTO journal (run_id, seq, kind, external_id, operation, status, updated_at)
        VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
     );
-    const now = new Date().toISOString();
-    // Sent right after: these entries must survive even a power cut (invariant 2), so this one
-    // commit per run is made with a full sync.
+    // Sent right after: these entries must survive even a power cut (invariant 2), so each
+    // step is committed with a full sync.
     this.#db.pragma('synchronous = FULL');
     try {
       this.#db.transaction(() => {
-        operations.forEach((op, seq) => insert.run(runId, seq, op.kind, op.externalId, JSON.stringify(op), now));
+        for (let seq = from; seq < to; seq += 1) {
+          const op = operations[seq] as Operation;
+          insert.run(runId, seq, op.kind, op.externalId, JSON.stringify(op), now);
+        }
       })();
     } finally {
       this.#db.pragma('synchronous = NORMAL');

@@ -572,11 +572,11 @@ function sharedIds(operations: readonly Operation[]): Map<string, string[]> {
 }
 
 /**
- * Journals the whole plan, then sends it with bounded concurrency. One user's failure is
- * recorded and reported; it never stops the others.
+ * Sends the plan with bounded concurrency, each operation journalled before it is sent. One
+ * user's failure is recorded and reported; it never stops the others.
  */
 export async function applyPlan(ctx: ApplyContext, operations: readonly Operation[]): Promise<ApplyResult> {
-  ctx.journal.record(ctx.runId, operations);
+  const journalled = ctx.journal.recordInSteps(ctx.runId, operations);
   const results: OperationResult[] = [];
   // Two operations for one externalId would give two accounts one identity (an id attribute
   // that is not unique in the directory): neither is sent.
@@ -593,6 +593,7 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
       unsettled: false,
     };
     results[seq] = { operation: op, outcome };
+    journalled.through(seq);
     recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome);
   }
   // A refused token fails every request alike: stop at the first instead of sending them all.
@@ -612,6 +613,7 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
       units,
       ctx.concurrency,
       async (unit) => {
+        journalled.through(unit.kind === 'batch' ? Math.max(...unit.seqs) : unit.seq);
         if (unit.kind === 'batch') return bulk.send(unit.items);
         const op = operations[unit.seq] as Operation;
         if (shared.has(op.externalId)) return;
@@ -620,7 +622,12 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
       stop,
     );
   } finally {
-    ctx.journal.flush();
+    try {
+      ctx.journal.flush();
+    } finally {
+      // Whatever was not sent is journalled as pending: the next run resumes it.
+      journalled.rest();
+    }
   }
   const notStarted = [...pool.notStarted.flatMap((i) => seqsOf(units[i])), ...bulk.notSent].sort((a, b) => a - b);
   const stopReason = pool.stopReason ?? bulk.stopReason;

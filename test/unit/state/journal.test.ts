@@ -57,3 +57,44 @@ describe('Journal.completeDeferred', () => {
     expect(journal.pendingCount()).toBe(0);
   });
 });
+
+describe('Journal.recordInSteps', () => {
+  const ops = (count: number): Operation[] =>
+    Array.from({ length: count }, (_, i) => ({ kind: 'create', externalId: `e-${i}` }) as unknown as Operation);
+
+  function fresh() {
+    const db = openStateDb(':memory:');
+    const journal = new Journal(db, new SnapshotStore(db));
+    const runId = new RunStore(db).start('sync');
+    const written = (): number[] =>
+      (db.prepare('SELECT seq FROM journal WHERE run_id = ? ORDER BY seq').all(runId) as { seq: number }[]).map((r) => r.seq);
+    return { journal, runId, written };
+  }
+
+  it('writes a step of 1,000 entries when sending reaches it, and the rest on demand', () => {
+    const { journal, runId, written } = fresh();
+    const plan = journal.recordInSteps(runId, ops(2_500));
+    expect(written()).toEqual([]);
+    plan.through(0);
+    expect(written()).toEqual(Array.from({ length: 1_000 }, (_, i) => i));
+    plan.through(999);
+    expect(written()).toHaveLength(1_000);
+    plan.through(1_000);
+    expect(written()).toHaveLength(2_000);
+    // A unit further ahead (a bulk batch) is written through its last entry at least.
+    plan.through(2_400);
+    expect(written()).toHaveLength(2_500);
+    plan.rest();
+    expect(journal.pendingCount()).toBe(2_500);
+  });
+
+  it('rest() writes what sending never reached, as pending, exactly once', () => {
+    const { journal, runId, written } = fresh();
+    const plan = journal.recordInSteps(runId, ops(1_200));
+    plan.through(3);
+    plan.rest();
+    plan.rest();
+    plan.through(1_100);
+    expect(written()).toEqual(Array.from({ length: 1_200 }, (_, i) => i));
+  });
+});

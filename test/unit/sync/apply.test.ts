@@ -222,6 +222,44 @@ describe('applyPlan', () => {
   });
 });
 
+describe('applyPlan: the journal is written a step ahead of sending', () => {
+  it('every operation is journalled before it is sent, and the first is sent before the plan is all written', async () => {
+    const t = testContext();
+    const runId = t.runs.start('sync');
+    const ops = Array.from({ length: 2_300 }, (_, i) => create(`user.${String(i).padStart(4, '0')}`));
+    const journalled = (userName: string): boolean =>
+      t.db
+        .prepare(`SELECT 1 FROM journal WHERE run_id = ? AND json_extract(operation, '$.userName') = ?`)
+        .get(runId, userName) !== undefined;
+    const writtenAtSend: number[] = [];
+    const unjournalled: string[] = [];
+    class Watching extends FakeTarget {
+      override async createUser(resource: Record<string, unknown>): Promise<ScimUser> {
+        if (!journalled(String(resource.userName))) unjournalled.push(String(resource.userName));
+        writtenAtSend.push((t.db.prepare('SELECT count(*) AS n FROM journal WHERE run_id = ?').get(runId) as { n: number }).n);
+        return super.createUser(resource);
+      }
+    }
+    const result = await applyPlan(t.ctx(runId, { client: new Watching(), concurrency: 4 }), ops);
+    expect(result.results.filter((r) => r.outcome.status === 'done')).toHaveLength(2_300);
+    expect(unjournalled).toEqual([]);
+    expect(writtenAtSend[0]).toBe(1_000);
+    expect(Math.max(...writtenAtSend)).toBe(2_300);
+    expect(t.db.prepare(`SELECT count(*) AS n FROM journal WHERE status = 'done'`).get()).toEqual({ n: 2_300 });
+  });
+
+  it('a stop leaves the entries never reached pending, written after sending ended', async () => {
+    const t = testContext();
+    const runId = t.runs.start('sync');
+    const ops = Array.from({ length: 1_500 }, (_, i) => create(`user.${String(i).padStart(4, '0')}`));
+    const stopReason = (): string | undefined => (t.target.count('create') >= 10 ? 'the daemon is stopping' : undefined);
+    await expect(applyPlan(t.ctx(runId, { concurrency: 1, stopReason }), ops)).rejects.toMatchObject({ code: 'RUN_STOPPED' });
+    const done = t.target.count('create');
+    expect(done).toBe(10);
+    expect(t.db.prepare(`SELECT count(*) AS n FROM journal WHERE status = 'pending'`).get()).toEqual({ n: 1_500 - done });
+  });
+});
+
 describe('a directory id attribute that is not unique', () => {
   it('sends neither of two operations for one externalId, and says why', async () => {
     const t = testContext();
