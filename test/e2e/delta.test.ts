@@ -1,7 +1,8 @@
 /**
  * Delta syncs on both directories: after a complete sync, a delta reads only the entries that
  * changed (the count is asserted), pushes them, follows membership changes of mapped groups,
- * and falls back to a full read when the change mark belongs to another server.
+ * falls back to a full read when the change mark belongs to another server, and builds on the
+ * scope table that an identical full sync left unwritten.
  */
 import path from 'node:path';
 import { openSqlite } from '../../src/state/sqlite';
@@ -92,6 +93,58 @@ describe('delta sync on OpenLDAP (entryCSN)', () => {
     const full = await sync(file, SECRETS_ENV, false);
     expect(full.directory.kind).toBe('full');
     expect(full.operations).toEqual([]);
+  });
+
+  it('an identical full sync leaves the scope table untouched, and a delta on top of it still follows membership', async () => {
+    // Counts every write to the scope table and to its digest from here on (the CLI runs in its
+    // own process). A full sync that took the digest path writes neither; one that compared the
+    // rows would write the digest again, even unchanged.
+    const db = openSqlite(path.join(dir, 'state.db'));
+    const triggers = ['directory_scope', 'directory_scope_digest'].flatMap((table) =>
+      ['INSERT', 'UPDATE', 'DELETE'].map((event) => ({ name: `test_${table}_${event}`, table, event })),
+    );
+    db.exec(
+      `CREATE TABLE test_writes (tbl TEXT NOT NULL);` +
+        triggers
+          .map(
+            (t) =>
+              `CREATE TRIGGER ${t.name} AFTER ${t.event} ON ${t.table} BEGIN INSERT INTO test_writes VALUES ('${t.table}'); END;`,
+          )
+          .join('\n'),
+    );
+    const writes = (table: string): number =>
+      (db.prepare('SELECT count(*) AS n FROM test_writes WHERE tbl = ?').get(table) as { n: number }).n;
+    const digest = (): unknown => db.prepare('SELECT digest FROM directory_scope_digest WHERE id = 1').get();
+    try {
+      const kept = digest();
+      expect(kept).toEqual({ digest: expect.any(String) });
+      const again = await sync(file, SECRETS_ENV, false);
+      expect(again.directory.kind).toBe('full');
+      expect(again.operations).toEqual([]);
+      // The same scope hashed to the stored digest: the table was neither read back nor written.
+      expect(writes('directory_scope')).toBe(0);
+      expect(writes('directory_scope_digest')).toBe(0);
+      expect(digest()).toEqual(kept);
+
+      // A delta starts from the rows the skipped full sync kept.
+      await removeMember(ldap, fx.group('sales'), fx.user('grace.hall'));
+      const off = await sync(file, SECRETS_ENV, true);
+      expect(off.directory.kind).toBe('delta');
+      expect(off.operations).toEqual([expect.objectContaining({ kind: 'deactivate', userName: 'grace.hall', status: 'done' })]);
+      expect(writes('directory_scope')).toBeGreaterThan(0);
+      // The delta wrote rows: the digest no longer vouches for the table.
+      expect(digest()).toBeUndefined();
+      await addMember(ldap, fx.group('sales'), fx.user('grace.hall'));
+      const on = await sync(file, SECRETS_ENV, true);
+      expect(on.operations).toEqual([expect.objectContaining({ kind: 'reactivate', userName: 'grace.hall', status: 'done' })]);
+      expect(on.directory.entriesRead).toBe(1);
+      // And the full sync after those deltas agrees with them.
+      const full = await sync(file, SECRETS_ENV, false);
+      expect(full.operations).toEqual([]);
+      expect(digest()).toEqual({ digest: expect.any(String) });
+    } finally {
+      db.exec(triggers.map((t) => `DROP TRIGGER ${t.name};`).join('\n') + 'DROP TABLE test_writes;');
+    }
   });
 
   it('falls back to a full read when the mark belongs to another server', async () => {
