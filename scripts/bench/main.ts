@@ -8,6 +8,10 @@
  * --read-only: only A0, A and a plan of an initial sync (no target, no sync), for sizes whose
  * initial sync would take hours here (1M users).
  *
+ * B, the initial sync and the initial sync with Bulk run in interleaved rounds (--slow-runs of
+ * them), and each round's rate ratio is printed: the medians of those are the fair comparison
+ * on a machine whose speed drifts.
+ *
  * Prints a table and writes bench-results/bench-<timestamp>.json.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,6 +133,26 @@ async function sync(dir: string, config: string, extra: readonly string[], nodeF
   return { ...result, stdout: JSON.stringify(run.counts) };
 }
 
+/**
+ * Baseline B once, into a fresh target: the POST loop's own seconds, without node's start-up
+ * (the stricter baseline).
+ */
+async function baselineB(dir: string, users: number, concurrency: number): Promise<Timed> {
+  const t = await BenchScimTarget.start(path.join(dir, 'baseline-b.db'), TOKEN);
+  try {
+    const result = await timed(
+      process.execPath,
+      [path.join(REPO_ROOT, 'dist/scripts/bench/baseline-scim.js'), t.url, String(users), String(concurrency)],
+      ENV,
+    );
+    const parsed = JSON.parse(result.stdout) as { failed: number; seconds: number };
+    if (parsed.failed > 0) throw new Error(`baseline B: ${parsed.failed} POSTs failed`);
+    return { ...result, seconds: parsed.seconds };
+  } finally {
+    await t.stop();
+  }
+}
+
 /** Changes the displayName of every 100th user (1 %), so a delta has exactly that to read. */
 async function changeOnePercent(users: number, round: number): Promise<number> {
   const client = new Client({ url: LDAP_URL });
@@ -226,39 +250,50 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       };
     }
 
-    log(`B: bare POST loop at concurrency ${o.concurrency} (${o.slowRuns} run(s))`);
-    const bRates: number[] = [];
-    const b = await repeat(o.slowRuns, async () => {
-      const t = await BenchScimTarget.start(path.join(dir, 'baseline-b.db'), TOKEN);
-      try {
-        const result = await timed(
-          process.execPath,
-          [path.join(REPO_ROOT, 'dist/scripts/bench/baseline-scim.js'), t.url, String(users), String(o.concurrency)],
-          ENV,
-        );
-        const parsed = JSON.parse(result.stdout) as { failed: number; seconds: number };
-        if (parsed.failed > 0) throw new Error(`baseline B: ${parsed.failed} POSTs failed`);
-        bRates.push(users / parsed.seconds);
-        // The POST loop itself, without node's start-up: the stricter baseline.
-        return { ...result, seconds: parsed.seconds };
-      } finally {
-        await t.stop();
-      }
-    });
-    cases['B'] = toCase('B  SCIM POST loop (raw ingest)', b, users);
-
-    log(`initial full sync into an empty target (${o.slowRuns} run(s))`);
+    // B, the initial sync and the initial sync with Bulk take turns, round by round: this shared
+    // machine's speed drifts over minutes, and a ratio is only fair between runs that met the
+    // same drift. Each round's ratio is kept; their median is the figure to judge.
+    log(`B, initial sync, initial sync with Bulk: ${o.slowRuns} interleaved round(s) at concurrency ${o.concurrency}`);
+    const b: Timed[] = [];
+    const initial: Timed[] = [];
+    const initialBulk: Timed[] = [];
     let config = '';
-    const initial = await repeat(o.slowRuns, async () => {
+    const bulkDir = path.join(dir, 'bulk');
+    for (let round = 0; round < o.slowRuns; round += 1) {
+      b.push(await baselineB(dir, users, o.concurrency));
       await target?.stop();
       rmSync(path.join(dir, 'state.db'), { force: true });
       for (const s of ['-wal', '-shm']) rmSync(path.join(dir, `state.db${s}`), { force: true });
       target = await BenchScimTarget.start(path.join(dir, 'target.db'), TOKEN);
       config = writeConfig(dir, directory, target.url, o.concurrency);
-      return sync(dir, config, []);
-    });
+      initial.push(await sync(dir, config, []));
+      rmSync(bulkDir, { recursive: true, force: true });
+      mkdirSync(bulkDir, { recursive: true });
+      const bulkTarget = await BenchScimTarget.start(path.join(bulkDir, 'target.db'), TOKEN, ['--bulk']);
+      try {
+        initialBulk.push(await sync(bulkDir, writeConfig(bulkDir, directory, bulkTarget.url, o.concurrency), []));
+      } finally {
+        await bulkTarget.stop();
+      }
+      log(
+        `  round ${round + 1}: B ${b[round]?.seconds.toFixed(1)} s, initial ${initial[round]?.seconds.toFixed(1)} s, with Bulk ${initialBulk[round]?.seconds.toFixed(1)} s`,
+      );
+    }
+    cases['B'] = toCase('B  SCIM POST loop (raw ingest)', b, users);
     const created = (JSON.parse(initial[0]?.stdout ?? '{}') as Record<string, number>)['applied'] ?? 0;
-    cases['initial'] = toCase('initial full sync (creates)', initial, created, { created });
+    const bulkCounts = JSON.parse(initialBulk[0]?.stdout ?? '{}') as Record<string, number>;
+    // Each round's rate over B's rate in that round: B's seconds over the sync's, per user created.
+    const byRound = (runs: readonly Timed[], count: number): number[] =>
+      runs.map((r, i) => ((b[i]?.seconds ?? 0) / r.seconds) * (count / users));
+    const initialRounds = byRound(initial, created);
+    const bulkRounds = byRound(initialBulk, bulkCounts['applied'] ?? 0);
+    const listed = (ratios: readonly number[]): string => ratios.map((r) => r.toFixed(3)).join(' ');
+    cases['initial'] = toCase('initial full sync (creates)', initial, created, { created, overBByRound: listed(initialRounds) });
+    cases['initialBulk'] = toCase('initial full sync, SCIM Bulk', initialBulk, bulkCounts['applied'] ?? 0, {
+      created: bulkCounts['applied'] ?? 0,
+      apiRequests: bulkCounts['apiRequests'] ?? 0,
+      overBByRound: listed(bulkRounds),
+    });
 
     log('no-op resync');
     const noop = await repeat(o.runs, () => sync(dir, config, []));
@@ -281,26 +316,6 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       entriesReadMedian: median(deltaEntries),
     });
 
-    log(`initial full sync into an empty target that serves SCIM Bulk (${o.slowRuns} run(s))`);
-    const bulkDir = path.join(dir, 'bulk');
-    let bulkTarget: BenchScimTarget | undefined;
-    const initialBulk = await repeat(o.slowRuns, async () => {
-      await bulkTarget?.stop();
-      rmSync(bulkDir, { recursive: true, force: true });
-      mkdirSync(bulkDir, { recursive: true });
-      bulkTarget = await BenchScimTarget.start(path.join(bulkDir, 'target.db'), TOKEN, ['--bulk']);
-      try {
-        return await sync(bulkDir, writeConfig(bulkDir, directory, bulkTarget.url, o.concurrency), []);
-      } finally {
-        await bulkTarget.stop();
-      }
-    });
-    const bulkCounts = JSON.parse(initialBulk[0]?.stdout ?? '{}') as Record<string, number>;
-    cases['initialBulk'] = toCase('initial full sync, SCIM Bulk', initialBulk, bulkCounts['applied'] ?? 0, {
-      created: bulkCounts['applied'] ?? 0,
-      apiRequests: bulkCounts['apiRequests'] ?? 0,
-    });
-
     let profile: ProfileLine[] | undefined;
     let profilePhases: PhaseLine[] | undefined;
     if (o.profile) {
@@ -315,7 +330,7 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       profilePhases = summarizePhases(profDir);
     }
 
-    const bRate = median(bRates);
+    const bRate = cases['B'].rate ?? 0;
     const ratios: Record<string, number> = {
       noopOverA: cases['noop'].medianSeconds / cases['A'].medianSeconds,
       noopOverA0: cases['noop'].medianSeconds / cases['A0'].medianSeconds,
@@ -323,6 +338,8 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       planInitialOverA: cases['planInitial'].medianSeconds / cases['A'].medianSeconds,
       initialRateOverB: (cases['initial'].rate ?? 0) / bRate,
       initialBulkRateOverB: (cases['initialBulk'].rate ?? 0) / bRate,
+      initialOverBByRound: median(initialRounds),
+      initialBulkOverBByRound: median(bulkRounds),
       deltaEntriesOverChanged: median(deltaEntries) / changed,
     };
     return {
@@ -357,6 +374,10 @@ function printSize(r: SizeResult): void {
   );
   process.stdout.write(`${line(head)}\n${rows.map(line).join('\n')}\n`);
   for (const [k, v] of Object.entries(r.ratios)) process.stdout.write(`  ${k.padEnd(24)} ${v.toFixed(3)}\n`);
+  for (const k of ['initial', 'initialBulk']) {
+    const rounds = r.cases[k]?.detail?.['overBByRound'];
+    if (rounds !== undefined) process.stdout.write(`  ${k} rate over B, round by round: ${rounds}\n`);
+  }
   const delta = r.cases['delta']?.detail;
   if (delta) process.stdout.write(`  delta: ${delta['changed']} changed, ${delta['entriesReadMedian']} user entries read\n`);
   if (r.profilePhases) {
