@@ -9,8 +9,8 @@
  * initial sync would take hours here (1M users).
  *
  * B, the initial sync and the initial sync with Bulk run in interleaved rounds (--slow-runs of
- * them), and each round's rate ratio is printed: the medians of those are the fair comparison
- * on a machine whose speed drifts.
+ * them), and so do A and the no-op resync (--runs); each round's ratio is printed, and their
+ * medians are the fair comparison on a machine whose speed drifts.
  *
  * Prints a table and writes bench-results/bench-<timestamp>.json.
  */
@@ -133,6 +133,22 @@ async function sync(dir: string, config: string, extra: readonly string[], nodeF
   return { ...result, stdout: JSON.stringify(run.counts) };
 }
 
+/** Baseline A once: the bare ldapts paged-search loop over the users. */
+function baselineA(): Promise<Timed> {
+  return timed(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'dist/scripts/bench/baseline-ldap.js'),
+      LDAP_URL,
+      PEOPLE,
+      FILTER,
+      String(PAGE_SIZE),
+      ...USER_ATTRIBUTES,
+    ],
+    ENV,
+  );
+}
+
 /**
  * Baseline B once, into a fresh target: the POST loop's own seconds, without node's start-up
  * (the stricter baseline).
@@ -212,20 +228,7 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
     cases['A0'] = toCase('A0 ldapsearch paged (C client)', a0, users);
 
     log('A: bare ldapts paged search');
-    const a = await repeat(o.runs, () =>
-      timed(
-        process.execPath,
-        [
-          path.join(REPO_ROOT, 'dist/scripts/bench/baseline-ldap.js'),
-          LDAP_URL,
-          PEOPLE,
-          FILTER,
-          String(PAGE_SIZE),
-          ...USER_ATTRIBUTES,
-        ],
-        ENV,
-      ),
-    );
+    const a = await repeat(o.runs, () => baselineA());
     cases['A'] = toCase('A  ldapts paged-search loop', a, users);
 
     log('plan of an initial sync (every user a create; the target is not contacted)');
@@ -295,10 +298,21 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       overBByRound: listed(bulkRounds),
     });
 
-    log('no-op resync');
-    const noop = await repeat(o.runs, () => sync(dir, config, []));
+    // Like B and the initial sync, A and the no-op take turns, and each round's ratio is kept.
+    log(`A and the no-op resync: ${o.runs} interleaved round(s)`);
+    const aRounds: Timed[] = [];
+    const noop: Timed[] = [];
+    for (let round = 0; round < o.runs; round += 1) {
+      aRounds.push(await baselineA());
+      noop.push(await sync(dir, config, []));
+    }
     const noopCounts = JSON.parse(noop[0]?.stdout ?? '{}') as Record<string, number>;
-    cases['noop'] = toCase('no-op resync', noop, users, { applied: noopCounts['applied'] ?? 0 });
+    const noopRounds = noop.map((r, i) => r.seconds / (aRounds[i]?.seconds ?? 1));
+    cases['noop'] = toCase('no-op resync', noop, users, {
+      applied: noopCounts['applied'] ?? 0,
+      aSecondsByRound: aRounds.map((r) => r.seconds.toFixed(3)).join(' '),
+      overAByRound: noopRounds.map((r) => r.toFixed(3)).join(' '),
+    });
 
     log('delta sync after changing 1 % of users');
     const deltaEntries: number[] = [];
@@ -333,6 +347,7 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
     const bRate = cases['B'].rate ?? 0;
     const ratios: Record<string, number> = {
       noopOverA: cases['noop'].medianSeconds / cases['A'].medianSeconds,
+      noopOverAByRound: median(noopRounds),
       noopOverA0: cases['noop'].medianSeconds / cases['A0'].medianSeconds,
       AOverA0: cases['A'].medianSeconds / cases['A0'].medianSeconds,
       planInitialOverA: cases['planInitial'].medianSeconds / cases['A'].medianSeconds,
@@ -378,6 +393,8 @@ function printSize(r: SizeResult): void {
     const rounds = r.cases[k]?.detail?.['overBByRound'];
     if (rounds !== undefined) process.stdout.write(`  ${k} rate over B, round by round: ${rounds}\n`);
   }
+  const noopRounds = r.cases['noop']?.detail?.['overAByRound'];
+  if (noopRounds !== undefined) process.stdout.write(`  noop time over A, round by round: ${noopRounds}\n`);
   const delta = r.cases['delta']?.detail;
   if (delta) process.stdout.write(`  delta: ${delta['changed']} changed, ${delta['entriesReadMedian']} user entries read\n`);
   if (r.profilePhases) {
