@@ -64,9 +64,9 @@ export function terminalProgress(stream: ProgressStream, colour: boolean): SyncP
       bar.start(operations, 0);
     },
     sent() {
-      // Asked once per operation before it goes; the last one is confirmed when the run ends.
+      // Once per operation settled: a bulk request's operations arrive together.
       sent = Math.min(total, sent + 1);
-      bar?.update(Math.max(0, sent - 1));
+      bar?.update(sent);
     },
     stop() {
       if (!bar) return;

@@ -89,6 +89,8 @@ export interface ApplyContext {
    * is stopping). What was not sent stays pending in the journal.
    */
   readonly stopReason?: () => string | undefined;
+  /** Told once per operation of the plan when its outcome is known (progress, the heap ceiling). */
+  readonly onSettled?: () => void;
   /** How licenses reach the target, and the run's SCIM Group lookups. Unset: entitlements, no groups yet. */
   readonly access?: AccessContext;
   /** SCIM Bulk for the simple operations (bulk-batch.ts); unset: every operation is its own request. */
@@ -595,6 +597,7 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
     results[seq] = { operation: op, outcome };
     journalled.through(seq);
     recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome);
+    ctx.onSettled?.();
   }
   // A refused token fails every request alike: stop at the first instead of sending them all.
   let authFailure: string | undefined;
@@ -602,6 +605,7 @@ export async function applyPlan(ctx: ApplyContext, operations: readonly Operatio
     results[seq] = { operation: op, outcome: settled(outcome) };
     if (outcome.status === 'failed' && outcome.code === 'TARGET_AUTH') authFailure ??= outcome.detail;
     recordOutcome(ctx, { runId: ctx.runId, seq }, op, outcome, undefined, true);
+    ctx.onSettled?.();
   };
   const stop = (): string | undefined => (authFailure !== undefined ? 'the target refused the credentials' : ctx.stopReason?.());
   // Without bulk, one unit per operation in plan order; with it, the simple ones go in batches.

@@ -12,7 +12,9 @@ type Settle = (seq: number, op: Operation, outcome: OperationOutcome) => void;
  * single path would settle it (`settle` journals it), and whatever the bulk could not settle
  * sent again on the single path, a create looked up first so that it is never made twice. A
  * bulk request that fails as a whole (no answer, 5xx, 4xx, an unreadable BulkResponse) turns
- * bulk off for the rest of the run; a refused token fails the batch like any request.
+ * bulk off for the rest of the run; so does a 403, after which the batch goes the single way
+ * without lookups (a refused request applied nothing). A 401 (the token refused) fails the
+ * batch like any request.
  */
 export class BulkSender {
   readonly #ctx: ApplyContext;
@@ -45,11 +47,6 @@ export class BulkSender {
       await this.#oneByOne(items, false, true);
       return;
     }
-    // Asked once per operation, as the single path is (the run's progress is counted on it).
-    for (let i = 1; i < items.length; i += 1) {
-      const why = this.#stop();
-      if (why !== undefined) return this.#stopped(items, why, false);
-    }
     let answers: BulkAnswer[];
     try {
       this.#ctx.logger.debug('sending a bulk request', {
@@ -58,6 +55,14 @@ export class BulkSender {
       });
       answers = await bulk.target.sendBulk(items.map((i) => i.request));
     } catch (err) {
+      if (err instanceof TargetError && err.status === 403) {
+        // Refused, so not applied: some targets keep /Bulk for other clients or a wider scope.
+        // The single path finds out whether the token may write /Users at all (a 403 there
+        // stops the run, as it does without bulk).
+        this.#turnOff(err, 'the target refused the SCIM bulk request (403)');
+        await this.#oneByOne(items, false, false);
+        return;
+      }
       if (err instanceof TargetError && err.code === 'TARGET_AUTH') {
         for (const item of items) this.#settle(item.seq, item.write.op, this.#single.fail(item.write.op, err));
         return;
@@ -108,11 +113,9 @@ export class BulkSender {
     this.stopReason ??= why;
   }
 
-  #turnOff(err: unknown): void {
+  #turnOff(err: unknown, what = 'a SCIM bulk request failed as a whole'): void {
     if (this.#off !== undefined) return;
     this.#off = errorMessage(err);
-    this.#ctx.logger.warn('a SCIM bulk request failed as a whole; the rest of this run is sent one operation at a time', {
-      error: this.#off,
-    });
+    this.#ctx.logger.warn(`${what}; the rest of this run is sent one operation at a time`, { error: this.#off });
   }
 }

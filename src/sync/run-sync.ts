@@ -55,7 +55,7 @@ export interface SyncProgress {
   entries?(count: number): void;
   read(users: number, entries: number): void;
   sending(operations: number): void;
-  /** Called before each operation is sent. */
+  /** Called once per operation when its outcome is known (done or failed). */
   sent(): void;
   stop(): void;
 }
@@ -299,15 +299,14 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       const { ctx } = session;
       options.progress?.sending(guard.allowed.length);
       const heap = HeapCeiling.forSend(guard.allowed.length);
-      // Asked before each operation is sent, so it is also where progress ticks.
-      const stopReason = (): string | undefined => {
+      const stopReason = (): string | undefined => (options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.());
+      const onSettled = (): void => {
         options.progress?.sent();
         heap?.tick();
-        return options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.();
       };
       // An injected time (DIRSYNC_NOW) also stamps what is confirmed: deactivation dates stay consistent.
       const injected = options.now !== undefined || process.env['DIRSYNC_NOW'] ? { now: () => now } : {};
-      const applied = await applyPlan({ ...ctx, ...injected, stopReason }, guard.allowed);
+      const applied = await applyPlan({ ...ctx, ...injected, stopReason, onSettled }, guard.allowed);
       // Report against the plan's operations, also where the guard sent a copy without its revocations.
       results = applied.results.map((r) => ({ ...r, operation: guard.trimmed.get(r.operation) ?? r.operation }));
       consolidation = applied.consolidation;

@@ -325,3 +325,68 @@ describe('a bulk request whose answer is lost, and a kill -9 after a bulk landed
     await expectConverged();
   });
 });
+
+describe('a target that advertises SCIM Bulk but answers 403 to it', () => {
+  let ldap: Client;
+  let dir: GeneratedDirectory;
+  let scim: BulkScimProcess;
+  let proxy: FaultProxy;
+  let configFile: string;
+  let statePath: string;
+  const staff = Array.from({ length: 10 }, (_, i) => `forbidden.bulk.${String(i).padStart(2, '0')}`);
+
+  beforeAll(async () => {
+    ldap = await openldapAdmin();
+    dir = new GeneratedDirectory(ldap, 'bulk-403');
+    await dir.create(
+      staff.map((uid, i) => person(uid, i)),
+      { staff },
+    );
+    const work = tempDir('bulk-403');
+    scim = new BulkScimProcess(path.join(work, 'scim.json'));
+    await scim.start();
+    proxy = new FaultProxy(new URL(scim.url).origin);
+    await proxy.start();
+    proxy.rule = (req) =>
+      req.method === 'POST' && req.path.endsWith('/Bulk')
+        ? { kind: 'status', status: 403, body: JSON.stringify({ status: '403', detail: 'bulk is not allowed for this client' }) }
+        : undefined;
+    statePath = path.join(work, 'state.db');
+    configFile = writeConfig(work, {
+      directory: {
+        url: OPENLDAP.ldapsUrl,
+        bindDn: OPENLDAP.adminDn,
+        bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
+        tls: { caFile: OPENLDAP.caFile },
+        users: { baseDns: [dir.people] },
+        groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
+      },
+      target: { url: `${proxy.origin}/scim/v2`, token: '${env:DIRSYNC_SCIM_TOKEN}', concurrency: 2, bulkMaxOperations: 4 },
+      state: { path: statePath },
+    });
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await scim?.stop();
+    await dir?.remove().catch(() => undefined);
+    await ldap?.unbind();
+  });
+
+  it('turns bulk off for the run and creates everyone one request each, without lookups', async () => {
+    const before = await scim.counts();
+    // Without --json, so that the warning shows on stderr.
+    const res = await runCli(['sync', '--config', configFile]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain(
+      'the target refused the SCIM bulk request (403); the rest of this run is sent one operation at a time',
+    );
+    expect(inspectState(statePath).journal).toEqual({ done: staff.length });
+    const after = await scim.counts();
+    // The proxy refused every bulk request itself: none reached the target.
+    expect(delta(before, after)).toMatchObject({ bulkRequests: 0, singlePosts: staff.length });
+    expect(countOf(after.byResource, 'Users', 'GET') - countOf(before.byResource, 'Users', 'GET')).toBe(0);
+    expect(proxy.faults()).toEqual({ 'status 403': expect.any(Number) });
+    expect((await scim.view.users()).map((u) => u.userName).sort()).toEqual(staff);
+  });
+});

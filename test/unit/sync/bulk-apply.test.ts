@@ -213,6 +213,40 @@ describe('a bulk request that fails as a whole', () => {
   });
 });
 
+describe('a target that refuses bulk requests only (403)', () => {
+  it('turns bulk off and sends every operation on its own, creates without lookups', async () => {
+    const t = bulkContext({ maxOperations: 2 });
+    t.target.failBulk(new TargetError('TARGET_AUTH', 'POST /Bulk answered 403: bulk is not allowed for this client', 403));
+    const { results } = await applyPlan(t.ctx({ concurrency: 1 }), names(5).map(create));
+    expect(results.map((r) => r.outcome.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(t.target.bulks).toHaveLength(1);
+    // Nothing was applied by the refused request: no lookups, one POST each.
+    expect(t.target.calls.map((c) => c.method)).toEqual(['create', 'create', 'create', 'create', 'create']);
+    expect(t.target.users.size).toBe(5);
+  });
+
+  it('a 403 on the single path as well stops the run like a refused token', async () => {
+    const t = bulkContext({ maxOperations: 2 });
+    const forbidden = (path: string): TargetError => new TargetError('TARGET_AUTH', `POST ${path} answered 403: forbidden`, 403);
+    t.target.failBulk(forbidden('/Bulk'));
+    t.target.fail('create', forbidden('/Users'));
+    await expect(applyPlan(t.ctx({ concurrency: 1 }), names(4).map(create))).rejects.toMatchObject({ code: 'TARGET_AUTH' });
+    expect(t.target.count('create')).toBe(1);
+    expect(t.journal().map((j) => j.status)).toEqual(['failed', 'failed', 'failed', 'failed']);
+  });
+});
+
+describe('progress: told once per operation settled', () => {
+  it('counts each operation once, also those sent again on their own after a bulk', async () => {
+    const t = bulkContext({ maxOperations: 3 });
+    t.target.failBulk(serverError('POST /Bulk'));
+    let settled = 0;
+    const { results } = await applyPlan(t.ctx({ concurrency: 2, onSettled: () => (settled += 1) }), names(7).map(create));
+    expect(results).toHaveLength(7);
+    expect(settled).toBe(7);
+  });
+});
+
 describe('stopping and the journal', () => {
   it('a stop before a batch leaves all of it pending for the next run', async () => {
     const t = bulkContext({ maxOperations: 2 });
@@ -220,8 +254,8 @@ describe('stopping and the journal', () => {
     let asked = 0;
     const stopReason = (): string | undefined => {
       asked += 1;
-      // The first batch of two is asked for twice (once per operation); then the lease is gone.
-      if (asked > 2) lease.lost = 'the lease "apply" was taken over by another run';
+      // Asked once before the first batch of two; then the lease is gone.
+      if (asked > 1) lease.lost = 'the lease "apply" was taken over by another run';
       return lease.lost;
     };
     await expect(applyPlan(t.ctx({ concurrency: 1, stopReason }), names(4).map(create))).rejects.toMatchObject({
@@ -241,8 +275,8 @@ describe('stopping and the journal', () => {
     const t = bulkContext();
     t.target.failBulk(noAnswer('POST /Bulk'), { after: true });
     let asked = 0;
-    // Asked by the pool, for the second operation of the batch, then before each one sent again.
-    const stopReason = (): string | undefined => ((asked += 1) > 3 ? 'dirsync is stopping' : undefined);
+    // Asked by the pool before the batch, then before each operation sent again.
+    const stopReason = (): string | undefined => ((asked += 1) > 2 ? 'dirsync is stopping' : undefined);
     await expect(applyPlan(t.ctx({ concurrency: 1, stopReason }), names(2).map(create))).rejects.toMatchObject({
       code: 'RUN_STOPPED',
       message: expect.stringContaining('0 operation(s) not sent and 1 sent in a bulk request but not confirmed'),
