@@ -29,6 +29,21 @@ function collector(): (() => void) | null {
 const used = (): number => getHeapStatistics().used_heap_size;
 
 /**
+ * After a directory read of HELD_FROM entries or more: one full collection, so that the rest of
+ * the run starts from the live data and not from the read's garbage (decoded pages that lived
+ * through a scavenge or two, promoted with the users). Without it a no-op of 100,000 users
+ * peaked anywhere from 265 to 325 MB of RSS, depending on when V8 chose to collect; with it at
+ * 245-255 MB, for 50-60 ms. True when it collected.
+ */
+export function collectAfterRead(entries: number): boolean {
+  if (entries < HELD_FROM) return false;
+  const gc = collector();
+  if (!gc) return false;
+  gc();
+  return true;
+}
+
+/**
  * Keeps a long send's heap within SLACK_BYTES of its live data. During minutes of sending, V8
  * promotes the garbage of requests in flight and collects the old generation only when it has
  * grown to several times the live data: a 100,000-user initial sync peaked at about 355 MB of

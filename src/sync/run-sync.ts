@@ -18,7 +18,7 @@ import type { ScimClient } from '../target/scim-client';
 import { targetClientFor } from './target-client';
 import { applyPlan, type OperationResult } from './apply';
 import { runNow } from './clock';
-import { HeapCeiling } from './heap';
+import { HeapCeiling, collectAfterRead } from './heap';
 import { explainUser, type Explanation } from './explain';
 import { readLicenseHoldings, type LicenseHoldings } from './license-holdings';
 import { resolveRunLicenses } from './licensing-step';
@@ -157,6 +157,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
         : undefined;
     const directoryRead = await readDirectoryPass(loaded, db, options.delta ?? false, onEntries, options.explain !== undefined);
     options.progress?.read(directoryRead.inScope, directoryRead.entriesRead);
+    collectAfterRead(directoryRead.entriesRead);
     const { server, rules: settings } = directoryRead;
     if (directoryRead.fallback) logger.info('full read instead of a delta', { reason: directoryRead.fallback });
     logger.info('directory read', {

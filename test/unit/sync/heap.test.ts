@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import { HELD_FROM, HeapCeiling, LOOK_EVERY, SLACK_BYTES } from '../../../src/sync/heap';
+import { HELD_FROM, HeapCeiling, LOOK_EVERY, SLACK_BYTES, collectAfterRead } from '../../../src/sync/heap';
 
 const used = (): number => getHeapStatistics().used_heap_size;
 
@@ -26,5 +26,19 @@ describe('HeapCeiling (a long send keeps its heap near its live data)', () => {
       expect(used()).toBeLessThan(before - 50 * 1024 * 1024);
     }
     expect(used()).toBeLessThan(ceiling.live + SLACK_BYTES);
+  });
+});
+
+describe('collectAfterRead (a large read leaves its garbage behind)', () => {
+  it('collects after HELD_FROM entries or more, and only then', () => {
+    expect(collectAfterRead(HELD_FROM - 1)).toBe(false);
+    // Garbage that reaches the old generation, as a read's decoded pages do.
+    let held: string[] | undefined = [];
+    for (let i = 0; i < 1_200_000; i += 1) held.push(`page ${i} ${'x'.repeat(40)}`);
+    held = undefined;
+    expect(held).toBeUndefined();
+    const before = used();
+    expect(collectAfterRead(HELD_FROM)).toBe(true);
+    expect(used()).toBeLessThan(before - 50 * 1024 * 1024);
   });
 });
