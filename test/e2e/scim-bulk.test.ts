@@ -232,6 +232,22 @@ describe('a uniqueness conflict inside a bulk request', () => {
   });
 });
 
+/** A config for a generated directory's people and its "staff" group (LDAPS), sending to `target`. */
+function staffConfig(work: string, dir: GeneratedDirectory, statePath: string, target: Record<string, unknown>): string {
+  return writeConfig(work, {
+    directory: {
+      url: OPENLDAP.ldapsUrl,
+      bindDn: OPENLDAP.adminDn,
+      bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
+      tls: { caFile: OPENLDAP.caFile },
+      users: { baseDns: [dir.people] },
+      groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
+    },
+    target: { token: '${env:DIRSYNC_SCIM_TOKEN}', ...target },
+    state: { path: statePath },
+  });
+}
+
 describe('a bulk request whose answer is lost, and a kill -9 after a bulk landed', () => {
   let ldap: Client;
   let dir: GeneratedDirectory;
@@ -254,23 +270,11 @@ describe('a bulk request whose answer is lost, and a kill -9 after a bulk landed
     proxy = new FaultProxy(new URL(scim.url).origin);
     await proxy.start();
     statePath = path.join(work, 'state.db');
-    configFile = writeConfig(work, {
-      directory: {
-        url: OPENLDAP.ldapsUrl,
-        bindDn: OPENLDAP.adminDn,
-        bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-        tls: { caFile: OPENLDAP.caFile },
-        users: { baseDns: [dir.people] },
-        groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
-      },
-      target: {
-        url: `${proxy.origin}/scim/v2`,
-        token: '${env:DIRSYNC_SCIM_TOKEN}',
-        concurrency: 1,
-        bulkMaxOperations: 4,
-        retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
-      },
-      state: { path: statePath },
+    configFile = staffConfig(work, dir, statePath, {
+      url: `${proxy.origin}/scim/v2`,
+      concurrency: 1,
+      bulkMaxOperations: 4,
+      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
     });
   });
 
@@ -352,18 +356,7 @@ describe('a target that advertises SCIM Bulk but answers 403 to it', () => {
         ? { kind: 'status', status: 403, body: JSON.stringify({ status: '403', detail: 'bulk is not allowed for this client' }) }
         : undefined;
     statePath = path.join(work, 'state.db');
-    configFile = writeConfig(work, {
-      directory: {
-        url: OPENLDAP.ldapsUrl,
-        bindDn: OPENLDAP.adminDn,
-        bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-        tls: { caFile: OPENLDAP.caFile },
-        users: { baseDns: [dir.people] },
-        groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
-      },
-      target: { url: `${proxy.origin}/scim/v2`, token: '${env:DIRSYNC_SCIM_TOKEN}', concurrency: 2, bulkMaxOperations: 4 },
-      state: { path: statePath },
-    });
+    configFile = staffConfig(work, dir, statePath, { url: `${proxy.origin}/scim/v2`, concurrency: 2, bulkMaxOperations: 4 });
   });
 
   afterAll(async () => {
