@@ -80,6 +80,11 @@ function toCase(name: string, samples: readonly Timed[], count?: number, detail?
   };
 }
 
+/** Per-round figures, as the JSON's detail and the printout show them. */
+function listed(values: readonly number[]): string {
+  return values.map((v) => v.toFixed(3)).join(' ');
+}
+
 async function repeat(times: number, fn: (i: number) => Promise<Timed>): Promise<Timed[]> {
   const out: Timed[] = [];
   for (let i = 0; i < times; i += 1) out.push(await fn(i));
@@ -228,7 +233,7 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
     cases['A0'] = toCase('A0 ldapsearch paged (C client)', a0, users);
 
     log('A: bare ldapts paged search');
-    const a = await repeat(o.runs, () => baselineA());
+    const a = await repeat(o.runs, baselineA);
     cases['A'] = toCase('A  ldapts paged-search loop', a, users);
 
     log('plan of an initial sync (every user a create; the target is not contacted)');
@@ -290,7 +295,6 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
       runs.map((r, i) => ((b[i]?.seconds ?? 0) / r.seconds) * (count / users));
     const initialRounds = byRound(initial, created);
     const bulkRounds = byRound(initialBulk, bulkCounts['applied'] ?? 0);
-    const listed = (ratios: readonly number[]): string => ratios.map((r) => r.toFixed(3)).join(' ');
     cases['initial'] = toCase('initial full sync (creates)', initial, created, { created, overBByRound: listed(initialRounds) });
     cases['initialBulk'] = toCase('initial full sync, SCIM Bulk', initialBulk, bulkCounts['applied'] ?? 0, {
       created: bulkCounts['applied'] ?? 0,
@@ -310,8 +314,8 @@ async function benchSize(users: number, o: Options): Promise<SizeResult> {
     const noopRounds = noop.map((r, i) => r.seconds / (aRounds[i]?.seconds ?? 1));
     cases['noop'] = toCase('no-op resync', noop, users, {
       applied: noopCounts['applied'] ?? 0,
-      aSecondsByRound: aRounds.map((r) => r.seconds.toFixed(3)).join(' '),
-      overAByRound: noopRounds.map((r) => r.toFixed(3)).join(' '),
+      aSecondsByRound: listed(aRounds.map((r) => r.seconds)),
+      overAByRound: listed(noopRounds),
     });
 
     log('delta sync after changing 1 % of users');

@@ -10,7 +10,7 @@ interface ProgressStream {
 
 /**
  * A manual plan or sync in a terminal: what is being read, how many users, then a bar of the
- * operations sent with an ETA. On stderr, so stdout keeps only the report (or the --json).
+ * operations settled with an ETA. On stderr, so stdout keeps only the report (or the --json).
  * cli-progress draws the bar: it redraws one line in place, throttled, computes the ETA from the
  * recent rate and clears itself, which is the fiddly part of a terminal bar.
  */
@@ -21,7 +21,7 @@ export function terminalProgress(stream: ProgressStream, colour: boolean): SyncP
   let lastDrawn = 0;
   let drawn = false;
   let total = 0;
-  let sent = 0;
+  let settled = 0;
   const line = (text: string): void => {
     stream.write(`${text}\n`);
   };
@@ -63,14 +63,14 @@ export function terminalProgress(stream: ProgressStream, colour: boolean): SyncP
       });
       bar.start(operations, 0);
     },
-    sent() {
-      // Once per operation settled: a bulk request's operations arrive together.
-      sent = Math.min(total, sent + 1);
-      bar?.update(sent);
+    settled() {
+      // A bulk request's operations arrive together.
+      settled = Math.min(total, settled + 1);
+      bar?.update(settled);
     },
     stop() {
       if (!bar) return;
-      bar.update(sent);
+      bar.update(settled);
       bar.stop();
       bar = undefined;
     },

@@ -22,10 +22,6 @@ interface PendingRow {
   operation: string;
 }
 
-/**
- * The outbox (invariant 2): every operation is written here before it is sent, and marked
- * done in the same transaction that records the target's answer in the snapshot.
- */
 /** Plan entries written per commit by recordInSteps. */
 const RECORD_STEP = 1_000;
 
@@ -48,6 +44,10 @@ interface DeferredCompletion {
   readonly resumedBy: string | undefined;
 }
 
+/**
+ * The outbox (invariant 2): every operation is written here before it is sent, and marked
+ * done in the same transaction that records the target's answer in the snapshot.
+ */
 export class Journal {
   readonly #db: StateDb;
   readonly #snapshot: SnapshotStore;
@@ -61,11 +61,6 @@ export class Journal {
     this.#markStatement = db.prepare<[string, string | null, string, string | null, string, number]>(
       'UPDATE journal SET status = ?, error = ?, updated_at = ?, resumed_by = coalesce(?, resumed_by) WHERE run_id = ? AND seq = ?',
     );
-  }
-
-  /** Writes every entry of a plan in one go. */
-  record(runId: string, operations: readonly Operation[]): void {
-    this.recordInSteps(runId, operations).rest();
   }
 
   /**

@@ -56,7 +56,7 @@ export interface SyncProgress {
   read(users: number, entries: number): void;
   sending(operations: number): void;
   /** Called once per operation when its outcome is known (done or failed). */
-  sent(): void;
+  settled(): void;
   stop(): void;
 }
 
@@ -302,7 +302,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
       const heap = HeapCeiling.forSend(guard.allowed.length);
       const stopReason = (): string | undefined => (options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.());
       const onSettled = (): void => {
-        options.progress?.sent();
+        options.progress?.settled();
         heap?.tick();
       };
       // An injected time (DIRSYNC_NOW) also stamps what is confirmed: deactivation dates stay consistent.

@@ -5,7 +5,6 @@
  */
 import path from 'node:path';
 import type { Client } from 'ldapts';
-import { OPENLDAP } from './support/env';
 import { countOf, BulkScimProcess, type TargetCounts } from './support/bulk-target';
 import { openldapConfig, runCli, tempDir, writeConfig } from './support/cli';
 import { startCli } from './support/cli-process';
@@ -41,6 +40,19 @@ function delta(before: TargetCounts, after: TargetCounts) {
     singlePatches: diff((c) => countOf(c.byResource, 'Users', 'PATCH')),
     mutating: diff((c) => c.mutating),
   };
+}
+
+/** A config for a generated directory's people and its "staff" group (LDAPS), sending to `url`. */
+function staffConfig(
+  work: string,
+  dir: GeneratedDirectory,
+  statePath: string,
+  url: string,
+  extraTarget: Record<string, unknown> = {},
+  file?: string,
+): string {
+  const groups = [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }];
+  return writeConfig(work, openldapConfig({ base: dir.base, scimUrl: url, groups, statePath, extraTarget }), file);
 }
 
 describe('sync through SCIM Bulk (OpenLDAP fixture)', () => {
@@ -167,22 +179,7 @@ describe('a uniqueness conflict inside a bulk request', () => {
   }
 
   function configFor(name: string, url: string): string {
-    return writeConfig(
-      work,
-      {
-        directory: {
-          url: OPENLDAP.ldapsUrl,
-          bindDn: OPENLDAP.adminDn,
-          bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-          tls: { caFile: OPENLDAP.caFile },
-          users: { baseDns: [dir.people] },
-          groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
-        },
-        target: { url, token: '${env:DIRSYNC_SCIM_TOKEN}' },
-        state: { path: path.join(work, `${name}.db`) },
-      },
-      `${name}.yaml`,
-    );
+    return staffConfig(work, dir, path.join(work, `${name}.db`), url, {}, `${name}.yaml`);
   }
 
   /** The report with each seeded account's id replaced by its userName, to compare two targets. */
@@ -232,22 +229,6 @@ describe('a uniqueness conflict inside a bulk request', () => {
   });
 });
 
-/** A config for a generated directory's people and its "staff" group (LDAPS), sending to `target`. */
-function staffConfig(work: string, dir: GeneratedDirectory, statePath: string, target: Record<string, unknown>): string {
-  return writeConfig(work, {
-    directory: {
-      url: OPENLDAP.ldapsUrl,
-      bindDn: OPENLDAP.adminDn,
-      bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-      tls: { caFile: OPENLDAP.caFile },
-      users: { baseDns: [dir.people] },
-      groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
-    },
-    target: { token: '${env:DIRSYNC_SCIM_TOKEN}', ...target },
-    state: { path: statePath },
-  });
-}
-
 describe('a bulk request whose answer is lost, and a kill -9 after a bulk landed', () => {
   let ldap: Client;
   let dir: GeneratedDirectory;
@@ -270,8 +251,7 @@ describe('a bulk request whose answer is lost, and a kill -9 after a bulk landed
     proxy = new FaultProxy(new URL(scim.url).origin);
     await proxy.start();
     statePath = path.join(work, 'state.db');
-    configFile = staffConfig(work, dir, statePath, {
-      url: `${proxy.origin}/scim/v2`,
+    configFile = staffConfig(work, dir, statePath, `${proxy.origin}/scim/v2`, {
       concurrency: 1,
       bulkMaxOperations: 4,
       retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 },
@@ -356,7 +336,7 @@ describe('a target that advertises SCIM Bulk but answers 403 to it', () => {
         ? { kind: 'status', status: 403, body: JSON.stringify({ status: '403', detail: 'bulk is not allowed for this client' }) }
         : undefined;
     statePath = path.join(work, 'state.db');
-    configFile = staffConfig(work, dir, statePath, { url: `${proxy.origin}/scim/v2`, concurrency: 2, bulkMaxOperations: 4 });
+    configFile = staffConfig(work, dir, statePath, `${proxy.origin}/scim/v2`, { concurrency: 2, bulkMaxOperations: 4 });
   });
 
   afterAll(async () => {

@@ -50,6 +50,8 @@ export interface OpenldapConfigOptions {
   readonly scimUrl: string;
   readonly groups: readonly Record<string, unknown>[];
   readonly extraDirectory?: Record<string, unknown>;
+  /** More target settings (concurrency, bulk limits, retry) beside url and token. */
+  readonly extraTarget?: Record<string, unknown>;
   readonly statePath?: string;
 }
 
@@ -64,7 +66,7 @@ export function openldapConfig(o: OpenldapConfigOptions): Record<string, unknown
       groups: o.groups,
       ...o.extraDirectory,
     },
-    target: { url: o.scimUrl, token: '${env:DIRSYNC_SCIM_TOKEN}' },
+    target: { url: o.scimUrl, token: '${env:DIRSYNC_SCIM_TOKEN}', ...o.extraTarget },
     state: { path: o.statePath ?? 'state.db' },
   };
 }

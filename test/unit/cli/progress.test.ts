@@ -20,15 +20,15 @@ describe('progress', () => {
     expect(progressFor({ ...fakeTerminal(), isTTY: false }, false, false)).toBeUndefined();
   });
 
-  it('says what it reads, then draws the operations sent out of the total, ending at the total', () => {
+  it('says what it reads, then draws the operations settled out of the total, ending at the total', () => {
     const term = fakeTerminal();
     const progress = terminalProgress(term, false);
     progress.reading('the directory');
     progress.read(19, 25);
     progress.sending(3);
-    progress.sent();
-    progress.sent();
-    progress.sent();
+    progress.settled();
+    progress.settled();
+    progress.settled();
     progress.stop();
     progress.stop(); // idempotent: run-sync stops it after apply and again when the run ends
     const text = term.text();

@@ -30,7 +30,7 @@ function setup(count: number) {
   const journal = new Journal(db, snapshot);
   const runId = new RunStore(db).start('sync');
   const ops = Array.from({ length: count }, (_, i) => ({ kind: 'create', externalId: `e-${i}` }) as unknown as Operation);
-  journal.record(runId, ops);
+  journal.recordInSteps(runId, ops).rest();
   return { snapshot, journal, runId };
 }
 

@@ -7,7 +7,7 @@ import { testContext, type TestContext } from './context';
 /** A run that journalled its plan and died (kill -9) before settling it. */
 function deadRun(t: TestContext, ops: readonly Operation[]): string {
   const id = t.runs.start('sync', new Date('2026-01-01T00:00:00Z'));
-  t.ctx(id).journal.record(id, ops);
+  t.ctx(id).journal.recordInSteps(id, ops).rest();
   return id;
 }
 
