@@ -156,6 +156,19 @@ describe('SnapshotStore.comparisonKeys', () => {
     db.close();
   });
 
+  it('reads a chunk whose id holds a newline by rows, keys still paired with their ids', () => {
+    const db = openStateDb(':memory:');
+    const store = new SnapshotStore(db);
+    const users = ['user01', 'two\nlines', 'user03', 'user04', 'user05'].map((u) => desiredUser(u));
+    for (const u of users) store.put(snapshotOf(u));
+    const { ids, keys, active } = store.keyReader(2).finish();
+    expect(ids).toEqual(users.map((u) => u.externalId).sort());
+    expect(ids).toHaveLength(5);
+    for (const u of users) expect(keys[ids.indexOf(u.externalId)]).toBe(comparisonKey(u));
+    expect(active).toBe(5);
+    db.close();
+  });
+
   it('reads the rows of a set of ids one by one or all at once, alike', () => {
     const db = openStateDb(':memory:');
     const store = new SnapshotStore(db);
