@@ -96,7 +96,7 @@ export async function applyFrozenPlan(
     for (const c of guard.checks.filter((c) => c.exceeded))
       logger.warn('mass-change guard released by the frozen plan', { detail: c.message });
     const { results, consolidation } =
-      operations.length > 0 ? await applyPlan(session.ctx, operations) : { results: [], consolidation: [] };
+      operations.length > 0 ? await applyPlan(await session.context(), operations) : { results: [], consolidation: [] };
     const failed = results.filter((r) => r.outcome.status === 'failed').length;
     const summary = summaryOf(operations);
     const counts: Record<string, number> = {

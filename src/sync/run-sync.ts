@@ -297,7 +297,7 @@ export async function runSync(loaded: LoadedConfig, options: SyncOptions): Promi
     let results: OperationResult[] = [];
     let consolidation: readonly SkippedUser[] = [];
     if (session && guard.allowed.length > 0) {
-      const { ctx } = session;
+      const ctx = await session.context();
       options.progress?.sending(guard.allowed.length);
       const heap = HeapCeiling.forSend(guard.allowed.length);
       const stopReason = (): string | undefined => (options.signal?.aborted ? 'dirsync is stopping' : ctx.stopReason?.());

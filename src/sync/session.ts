@@ -9,14 +9,18 @@ import { SnapshotStore } from '../state/snapshot';
 import type { ScimClient, TargetFeatures } from '../target/scim-client';
 import type { ApplyContext } from './apply';
 import { bulkLimitsFor } from './bulk-settings';
-import { resumeInterrupted, type ResumeSummary } from './resume';
+import { NOTHING_RESUMED, resumeInterrupted, type ResumeSummary } from './resume';
 import { TargetGroups } from './target-groups';
 
 /** The lease every run that sends changes holds; the daemon takes the same one. */
 export const APPLY_LEASE = 'apply';
 
 export interface ApplySession {
-  readonly ctx: ApplyContext;
+  /**
+   * What applyPlan needs. The target is asked for its features (ETags, Bulk) the first time this
+   * is called: a run with nothing to send or resume never contacts it.
+   */
+  context(): Promise<ApplyContext>;
   readonly resumed: ResumeSummary;
   release(): void;
 }
@@ -39,43 +43,53 @@ export function licenseGroupOf(licensing: LicensingConfig): (license: string) =>
 
 /**
  * Everything a run that sends changes does before it may plan: take the lease (or fail with
- * RUN_IN_PROGRESS), learn whether the target supports ETags, and resume dead runs' journals.
+ * RUN_IN_PROGRESS) and resume dead runs' journals. Whether the target supports ETags and Bulk
+ * is learnt when something is first sent (context()).
  */
 export async function openApplySession(args: SessionArgs): Promise<ApplySession> {
   const lease = new Lease(args.db, APPLY_LEASE);
   lease.acquire(args.runId);
   lease.keepAlive();
   try {
-    let features: TargetFeatures = { etag: false };
-    try {
-      features = await args.client.discover();
-    } catch (err) {
-      // Not fatal: without the server's word we simply do not send If-Match (nor use Bulk).
-      args.logger.warn('could not read the target /ServiceProviderConfig; ETags not used', { error: errorMessage(err) });
-    }
-    const { etag } = features;
-    const bulk = bulkLimitsFor(args.target, features.bulk);
-    args.logger.debug('target features', { etag, bulk: 'limits' in bulk ? bulk.limits : bulk.why });
-    const ctx: ApplyContext = {
-      runId: args.runId,
-      client: args.client,
-      journal: new Journal(args.db, new SnapshotStore(args.db)),
-      logger: args.logger,
-      concurrency: args.target.concurrency,
-      etag,
-      ...('limits' in bulk ? { bulk: { ...bulk.limits, target: args.client } } : {}),
-      retry: args.client.retryPolicy,
-      stopReason: () => lease.lost(),
-      access: {
-        representation: args.licensing.representation,
-        licenseGroup: licenseGroupOf(args.licensing),
-        groups: new TargetGroups(args.client),
-      },
-    };
-    const resumed = await resumeInterrupted(ctx, args.runs);
-    return { ctx, resumed, release: () => lease.release() };
+    const journal = new Journal(args.db, new SnapshotStore(args.db));
+    let context: Promise<ApplyContext> | undefined;
+    const contextOf = (): Promise<ApplyContext> => (context ??= discoverContext(args, journal, lease));
+    const interrupted =
+      args.runs.deadApplyingRuns(args.runId).length > 0 || journal.pending().some((e) => e.runId !== args.runId);
+    const resumed = interrupted ? await resumeInterrupted(await contextOf(), args.runs) : NOTHING_RESUMED;
+    return { context: contextOf, resumed, release: () => lease.release() };
   } catch (err) {
     lease.release();
     throw err;
   }
+}
+
+/** The apply context, once the target's /ServiceProviderConfig is read (or could not be). */
+async function discoverContext(args: SessionArgs, journal: Journal, lease: Lease): Promise<ApplyContext> {
+  let features: TargetFeatures = { etag: false };
+  try {
+    features = await args.client.discover();
+  } catch (err) {
+    // Not fatal: without the server's word we simply do not send If-Match (nor use Bulk).
+    args.logger.warn('could not read the target /ServiceProviderConfig; ETags not used', { error: errorMessage(err) });
+  }
+  const { etag } = features;
+  const bulk = bulkLimitsFor(args.target, features.bulk);
+  args.logger.debug('target features', { etag, bulk: 'limits' in bulk ? bulk.limits : bulk.why });
+  return {
+    runId: args.runId,
+    client: args.client,
+    journal,
+    logger: args.logger,
+    concurrency: args.target.concurrency,
+    etag,
+    ...('limits' in bulk ? { bulk: { ...bulk.limits, target: args.client } } : {}),
+    retry: args.client.retryPolicy,
+    stopReason: () => lease.lost(),
+    access: {
+      representation: args.licensing.representation,
+      licenseGroup: licenseGroupOf(args.licensing),
+      groups: new TargetGroups(args.client),
+    },
+  };
 }

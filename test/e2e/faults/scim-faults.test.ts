@@ -302,4 +302,31 @@ describe('SCIM target faults', () => {
     }
     expect(await converged()).toEqual([]);
   });
+
+  it('contacts the target only when there is something to send: a no-op sync makes no request at all', async () => {
+    const file = config({}, 'quiet.yaml');
+    expect((await runCli(['sync', '--config', file])).code).toBe(0);
+    expect(await converged()).toEqual([]);
+    // Every request would fail: a run that needs the target would say so.
+    proxy.rule = () => ({ kind: 'status', status: 503 });
+    let start = proxy.log.length;
+    const quiet = await runCli(['sync', '--json', '--config', file]);
+    expect(quiet.code).toBe(0);
+    expect((JSON.parse(quiet.stdout) as Report).outcome).toBe('success');
+    expect(proxy.log.slice(start)).toEqual([]);
+    expect(quiet.stderr).not.toContain('ServiceProviderConfig');
+
+    // One change: the features are read first, then the change is sent.
+    proxy.rule = () => undefined;
+    const u = [...staff][0] as string;
+    const p = persons.get(u) as Person;
+    p.displayName = `Quiet ${u}`;
+    await dir.replace(u, 'displayName', p.displayName);
+    start = proxy.log.length;
+    expect((await runCli(['sync', '--config', file])).code).toBe(0);
+    const sent = proxy.log.slice(start).map((e) => `${e.method} ${e.path.replace(/\/Users\/.*/, '/Users/{id}')}`);
+    expect(sent[0]).toMatch(/^GET .*\/ServiceProviderConfig$/);
+    expect(sent).toContain('PATCH /scim/v2/Users/{id}');
+    expect(await converged()).toEqual([]);
+  });
 });
