@@ -98,9 +98,14 @@ export function createLogger(options: LoggerOptions): Logger {
     }
     transports.push(rotating);
   }
-  return winston.createLogger({
+  const logger = winston.createLogger({
     level: options.level,
     format: winston.format.combine(redact(), winston.format.timestamp()),
     transports,
   });
+  // winston formats every message (redaction, timestamp) before its transports drop those below
+  // their level: about 9 us a call, nearly a second of an initial sync of 100,000 users for the
+  // debug line of each operation. Below debug, debug does nothing (child loggers inherit it).
+  if (!logger.isLevelEnabled('debug')) logger.debug = ((): Logger => logger) as unknown as winston.LeveledLogMethod;
+  return logger;
 }
