@@ -141,16 +141,16 @@ export class SnapshotStore {
              THEN json_array(user_name, email, given_name, family_name, display_name, role, user_type,
                json(licenses), json(target_groups))
            END`;
-    const rowsAfter = (where: string): string =>
+    const keyRows = (where: string): string =>
       `SELECT external_id, ${key} AS k, active FROM snapshot ${where} ORDER BY external_id LIMIT ?`;
-    this.#keysFirst = db.prepare<[number], KeyRow>(rowsAfter('')).raw(true);
-    this.#keysAfter = db.prepare<[string, number], KeyRow>(rowsAfter('WHERE external_id > ?')).raw(true);
+    this.#keysFirst = db.prepare<[number], KeyRow>(keyRows('')).raw(true);
+    this.#keysAfter = db.prepare<[string, number], KeyRow>(keyRows('WHERE external_id > ?')).raw(true);
     // The same rows, as one row of text: a row per account costs better-sqlite3 an array and
     // three values, and that was most of a no-op's snapshot read. JSON text holds no raw newline;
     // an id that does shows as a count that does not match, and that chunk is read by rows.
     const chunkOf = (where: string): string =>
       `SELECT count(*), sum(active = 1), max(external_id), group_concat(external_id, char(10)), group_concat(coalesce(k, ''), char(10))
-       FROM (${rowsAfter(where)})`;
+       FROM (${keyRows(where)})`;
     this.#chunkFirst = db.prepare<[number], KeyChunk>(chunkOf('')).raw(true);
     this.#chunkAfter = db.prepare<[string, number], KeyChunk>(chunkOf('WHERE external_id > ?')).raw(true);
   }
@@ -202,7 +202,7 @@ export class SnapshotStore {
     let last: string | undefined;
     const step = (): boolean => {
       if (done) return false;
-      const [count, activeRows, newest, idText, keyText] = (
+      const [count, activeRows, lastId, idText, keyText] = (
         last === undefined ? this.#chunkFirst.get(chunk) : this.#chunkAfter.get(last, chunk)
       ) as KeyChunk;
       const chunkIds = count > 0 ? (idText ?? '').split('\n') : [];
@@ -222,7 +222,7 @@ export class SnapshotStore {
           if (isActive === 1) active += 1;
         }
       }
-      if (newest !== null) last = newest;
+      if (lastId !== null) last = lastId;
       done = count < chunk;
       return !done;
     };
