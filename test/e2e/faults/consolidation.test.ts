@@ -5,8 +5,7 @@
  */
 import path from 'node:path';
 import type { Client } from 'ldapts';
-import { OPENLDAP } from '../support/env';
-import { runCli, tempDir, writeConfig } from '../support/cli';
+import { openldapConfig, runCli, tempDir, writeConfig } from '../support/cli';
 import { openldapAdmin } from '../support/ldap';
 import { GeneratedDirectory, person } from '../support/people';
 import { ScimProcess, type ScimUserView } from '../support/scim';
@@ -54,18 +53,15 @@ beforeAll(async () => {
     await seedAccount({ userName: 'split.holders', emails: [{ value: 'split.holders@example.org' }] }),
   );
   existing.set('split.other', await seedAccount({ userName: 'split.other', emails: [{ value: 'split.holders@example.org' }] }));
-  configFile = writeConfig(work, {
-    directory: {
-      url: OPENLDAP.ldapsUrl,
-      bindDn: OPENLDAP.adminDn,
-      bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-      tls: { caFile: OPENLDAP.caFile },
-      users: { baseDns: [dir.people] },
+  configFile = writeConfig(
+    work,
+    openldapConfig({
+      base: dir.base,
+      scimUrl: scim.url,
       groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
-    },
-    target: { url: scim.url, token: '${env:DIRSYNC_SCIM_TOKEN}' },
-    state: { path: path.join(work, 'state.db') },
-  });
+      statePath: path.join(work, 'state.db'),
+    }),
+  );
 });
 
 afterAll(async () => {

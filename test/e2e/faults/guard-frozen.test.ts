@@ -5,8 +5,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from 'ldapts';
-import { OPENLDAP } from '../support/env';
-import { runCli, tempDir, writeConfig } from '../support/cli';
+import { openldapConfig, runCli, tempDir, writeConfig } from '../support/cli';
 import { startCli } from '../support/cli-process';
 import { openldapAdmin } from '../support/ldap';
 import { GeneratedDirectory, person } from '../support/people';
@@ -27,18 +26,13 @@ const members = new Set(uids.slice(0, 40));
 function config(target: Record<string, unknown> = {}, name = 'connector.yaml'): string {
   return writeConfig(
     work,
-    {
-      directory: {
-        url: OPENLDAP.ldapsUrl,
-        bindDn: OPENLDAP.adminDn,
-        bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-        tls: { caFile: OPENLDAP.caFile },
-        users: { baseDns: [dir.people] },
-        groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
-      },
-      target: { url: scim.url, token: '${env:DIRSYNC_SCIM_TOKEN}', ...target },
-      state: { path: statePath },
-    },
+    openldapConfig({
+      base: dir.base,
+      scimUrl: scim.url,
+      groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
+      extraTarget: target,
+      statePath,
+    }),
     name,
   );
 }

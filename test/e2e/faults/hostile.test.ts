@@ -7,8 +7,7 @@
  */
 import path from 'node:path';
 import type { Client } from 'ldapts';
-import { OPENLDAP } from '../support/env';
-import { runCli, tempDir, writeConfig } from '../support/cli';
+import { openldapConfig, runCli, tempDir, writeConfig } from '../support/cli';
 import { openldapAdmin } from '../support/ldap';
 import { GeneratedDirectory } from '../support/people';
 import { ScimProcess } from '../support/scim';
@@ -116,20 +115,17 @@ beforeAll(async () => {
   const work = tempDir('hostile');
   scim = new ScimProcess(path.join(work, 'scim.json'));
   await scim.start();
-  configFile = writeConfig(work, {
-    directory: {
-      url: OPENLDAP.ldapsUrl,
-      bindDn: OPENLDAP.adminDn,
-      bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-      tls: { caFile: OPENLDAP.caFile },
-      users: { baseDns: [dir.people] },
-      // audio is an octet string: slapd stores any bytes there, so invalid UTF-8 reaches dirsync.
-      attributes: { familyName: 'audio' },
+  configFile = writeConfig(
+    work,
+    openldapConfig({
+      base: dir.base,
+      scimUrl: scim.url,
       groups: [{ dn: dir.group('staff'), role: 'User', userType: 'Viewer' }],
-    },
-    target: { url: scim.url, token: '${env:DIRSYNC_SCIM_TOKEN}' },
-    state: { path: path.join(work, 'state.db') },
-  });
+      // audio is an octet string: slapd stores any bytes there, so invalid UTF-8 reaches dirsync.
+      extraDirectory: { attributes: { familyName: 'audio' } },
+      statePath: path.join(work, 'state.db'),
+    }),
+  );
 });
 
 afterAll(async () => {

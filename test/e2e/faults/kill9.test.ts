@@ -8,8 +8,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'ldapts';
-import { OPENLDAP } from '../support/env';
-import { runCli, tempDir, writeConfig } from '../support/cli';
+import { openldapConfig, runCli, tempDir, writeConfig } from '../support/cli';
 import { startCli, type RunningCli } from '../support/cli-process';
 import { convergenceProblems, type GroupMapping } from '../support/convergence';
 import { FaultProxy } from '../support/fault-proxy';
@@ -114,25 +113,20 @@ beforeAll(async () => {
   await proxy.start();
   statePath = path.join(work, 'state.db');
   configFile = writeConfig(work, {
-    directory: {
-      url: OPENLDAP.ldapsUrl,
-      bindDn: OPENLDAP.adminDn,
-      bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-      tls: { caFile: OPENLDAP.caFile },
-      users: { baseDns: [dir.people] },
+    ...openldapConfig({
+      base: dir.base,
+      scimUrl: `${proxy.origin}/scim/v2`,
       groups: MAPPINGS.map((m) => ({ dn: dir.group(m.cn), role: m.role, userType: m.userType })),
-    },
-    // A paced apply spreads a run over time, so that random kills land inside it.
-    target: {
-      url: `${proxy.origin}/scim/v2`,
-      token: '${env:DIRSYNC_SCIM_TOKEN}',
-      concurrency: 3,
-      rateLimit: { requestsPerSecond: 60 },
-      retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 },
-    },
+      // A paced apply spreads a run over time, so that random kills land inside it.
+      extraTarget: {
+        concurrency: 3,
+        rateLimit: { requestsPerSecond: 60 },
+        retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 200 },
+      },
+      statePath,
+    }),
     // This suite is about crashes, not the mass-change guard.
     guard: { deactivations: { maxCount: 1000, maxPercent: 100 } },
-    state: { path: statePath },
   });
 });
 

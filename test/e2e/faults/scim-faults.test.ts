@@ -7,8 +7,7 @@
  */
 import path from 'node:path';
 import type { Client } from 'ldapts';
-import { OPENLDAP } from '../support/env';
-import { runCli, tempDir, writeConfig } from '../support/cli';
+import { openldapConfig, runCli, tempDir, writeConfig } from '../support/cli';
 import { convergenceProblems, type GroupMapping } from '../support/convergence';
 import { FaultProxy, type Fault } from '../support/fault-proxy';
 import { openldapAdmin } from '../support/ldap';
@@ -37,24 +36,14 @@ function config(target: Record<string, unknown> = {}, name = 'connector.yaml'): 
   return writeConfig(
     work,
     {
-      directory: {
-        url: OPENLDAP.ldapsUrl,
-        bindDn: OPENLDAP.adminDn,
-        bindPassword: '${env:DIRSYNC_BIND_PASSWORD}',
-        tls: { caFile: OPENLDAP.caFile },
-        users: { baseDns: [dir.people] },
+      ...openldapConfig({
+        base: dir.base,
+        scimUrl: `${proxy.origin}/scim/v2`,
         groups: MAPPINGS.map((m) => ({ dn: dir.group(m.cn), role: m.role, userType: m.userType })),
-      },
-      target: {
-        url: `${proxy.origin}/scim/v2`,
-        token: '${env:DIRSYNC_SCIM_TOKEN}',
-        timeoutMs: 1000,
-        concurrency: 4,
-        retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 400 },
-        ...target,
-      },
+        extraTarget: { timeoutMs: 1000, concurrency: 4, retry: { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 400 }, ...target },
+        statePath: path.join(work, 'state.db'),
+      }),
       guard: { deactivations: { maxCount: 100, maxPercent: 100 } },
-      state: { path: path.join(work, 'state.db') },
     },
     name,
   );
