@@ -9,7 +9,7 @@ import { SnapshotStore } from '../state/snapshot';
 import type { ScimClient, TargetFeatures } from '../target/scim-client';
 import type { ApplyContext } from './apply';
 import { bulkLimitsFor } from './bulk-settings';
-import { NOTHING_RESUMED, resumeInterrupted, type ResumeSummary } from './resume';
+import { resumeInterrupted, type ResumeSummary } from './resume';
 import { TargetGroups } from './target-groups';
 
 /** The lease every run that sends changes holds; the daemon takes the same one. */
@@ -54,9 +54,7 @@ export async function openApplySession(args: SessionArgs): Promise<ApplySession>
     const journal = new Journal(args.db, new SnapshotStore(args.db));
     let context: Promise<ApplyContext> | undefined;
     const contextOf = (): Promise<ApplyContext> => (context ??= discoverContext(args, journal, lease));
-    const interrupted =
-      args.runs.deadApplyingRuns(args.runId).length > 0 || journal.pending().some((e) => e.runId !== args.runId);
-    const resumed = interrupted ? await resumeInterrupted(await contextOf(), args.runs) : NOTHING_RESUMED;
+    const resumed = await resumeInterrupted({ runId: args.runId, journal, logger: args.logger, context: contextOf }, args.runs);
     return { context: contextOf, resumed, release: () => lease.release() };
   } catch (err) {
     lease.release();

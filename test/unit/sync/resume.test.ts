@@ -1,5 +1,6 @@
 import type { Operation } from '../../../src/model/plan';
-import { resumeInterrupted } from '../../../src/sync/resume';
+import { resumeInterrupted, type ResumeStart } from '../../../src/sync/resume';
+import type { ApplyContext } from '../../../src/sync/apply';
 import { createOf as create, updateOf as update } from '../builders';
 import { serverError } from './fake-target';
 import { testContext, type TestContext } from './context';
@@ -9,6 +10,11 @@ function deadRun(t: TestContext, ops: readonly Operation[]): string {
   const id = t.runs.start('sync', new Date('2026-01-01T00:00:00Z'));
   t.ctx(id).journal.recordInSteps(id, ops).rest();
   return id;
+}
+
+/** A resume whose apply context is already built. */
+function started(ctx: ApplyContext): ResumeStart {
+  return { ...ctx, context: () => Promise.resolve(ctx) };
 }
 
 function journal(t: TestContext): unknown[] {
@@ -21,7 +27,7 @@ describe('resuming the journal of a dead run', () => {
     const dead = deadRun(t, [create('alice.smith')]);
     const landed = t.target.seed({ userName: 'alice.smith', externalId: 'id-alice.smith' });
     const now = t.runs.start('sync');
-    const summary = await resumeInterrupted(t.ctx(now), t.runs);
+    const summary = await resumeInterrupted(started(t.ctx(now)), t.runs);
     expect(summary).toEqual({ runs: [dead], operations: 1, done: 1, failed: 0, consolidation: 0 });
     expect(t.target.count('create')).toBe(0);
     expect(t.snapshot.get('id-alice.smith')).toMatchObject({ targetId: landed.id });
@@ -36,7 +42,7 @@ describe('resuming the journal of a dead run', () => {
     const t = testContext();
     const bob = t.target.seed({ userName: 'bob.jones', externalId: 'id-bob.jones' });
     deadRun(t, [create('alice.smith'), update('bob.jones', bob.id)]);
-    const summary = await resumeInterrupted(t.ctx(t.runs.start('sync')), t.runs);
+    const summary = await resumeInterrupted(started(t.ctx(t.runs.start('sync'))), t.runs);
     expect(summary).toMatchObject({ operations: 2, done: 2 });
     expect(t.target.count('create')).toBe(1);
     expect(t.target.count('patch')).toBe(1);
@@ -47,7 +53,7 @@ describe('resuming the journal of a dead run', () => {
     const t = testContext();
     t.target.seed({ userName: 'alice.smith', externalId: 'other-directory' });
     deadRun(t, [create('alice.smith')]);
-    const summary = await resumeInterrupted(t.ctx(t.runs.start('sync')), t.runs);
+    const summary = await resumeInterrupted(started(t.ctx(t.runs.start('sync'))), t.runs);
     expect(summary).toMatchObject({ consolidation: 1, done: 0 });
     expect(t.target.count('create') + t.target.count('patch')).toBe(0);
   });
@@ -56,7 +62,7 @@ describe('resuming the journal of a dead run', () => {
     const t = testContext();
     const dead = deadRun(t, [create('alice.smith')]);
     t.db.prepare('UPDATE journal SET operation = ? WHERE run_id = ?').run('{"kind":"create"', dead);
-    const summary = await resumeInterrupted(t.ctx(t.runs.start('sync')), t.runs);
+    const summary = await resumeInterrupted(started(t.ctx(t.runs.start('sync'))), t.runs);
     expect(summary).toMatchObject({ failed: 1 });
     expect(t.target.calls).toEqual([]);
   });
@@ -65,13 +71,13 @@ describe('resuming the journal of a dead run', () => {
     const t = testContext();
     deadRun(t, [create('alice.smith')]);
     t.target.fail('find', serverError('GET /Users'));
-    await expect(resumeInterrupted(t.ctx(t.runs.start('sync')), t.runs)).rejects.toMatchObject({
+    await expect(resumeInterrupted(started(t.ctx(t.runs.start('sync'))), t.runs)).rejects.toMatchObject({
       code: 'TARGET_HTTP',
       message: expect.stringContaining('they stay in the journal and nothing new was planned'),
     });
     expect(t.db.prepare(`SELECT status FROM journal`).all()).toEqual([{ status: 'pending' }]);
     // Next time it goes through.
-    const again = await resumeInterrupted(t.ctx(t.runs.start('sync')), t.runs);
+    const again = await resumeInterrupted(started(t.ctx(t.runs.start('sync'))), t.runs);
     expect(again).toMatchObject({ operations: 1, done: 1 });
   });
 
@@ -80,14 +86,28 @@ describe('resuming the journal of a dead run', () => {
     const deadSync = t.runs.start('sync');
     const plan = t.runs.start('plan');
     const now = t.runs.start('sync');
-    expect(await resumeInterrupted(t.ctx(now), t.runs)).toMatchObject({ runs: [deadSync], operations: 0 });
+    expect(await resumeInterrupted(started(t.ctx(now)), t.runs)).toMatchObject({ runs: [deadSync], operations: 0 });
     const outcomes = Object.fromEntries(t.runs.recent(5).map((r) => [r.id, r.outcome]));
     expect(outcomes).toEqual({ [deadSync]: 'interrupted', [plan]: 'running', [now]: 'running' });
   });
 
+  it('asks for the apply context (a read of the target) only when an operation is to be re-sent', async () => {
+    const t = testContext();
+    t.runs.start('sync');
+    const now = t.runs.start('sync');
+    const ctx = t.ctx(now);
+    const context = jest.fn(() => Promise.resolve(ctx));
+    await resumeInterrupted({ ...ctx, context }, t.runs);
+    expect(context).not.toHaveBeenCalled();
+    const dead = deadRun(t, [create('alice.smith')]);
+    const summary = await resumeInterrupted({ ...ctx, context }, t.runs);
+    expect(summary).toMatchObject({ runs: [dead], operations: 1, done: 1 });
+    expect(context).toHaveBeenCalledTimes(1);
+  });
+
   it('does nothing at all when nothing died', async () => {
     const t = testContext();
-    expect(await resumeInterrupted(t.ctx(t.runs.start('sync')), t.runs)).toEqual({
+    expect(await resumeInterrupted(started(t.ctx(t.runs.start('sync'))), t.runs)).toEqual({
       runs: [],
       operations: 0,
       done: 0,
