@@ -5,6 +5,7 @@ import type { Secret } from '../config/secret';
 import { TargetError, errorMessage } from '../errors/codes';
 import { bulkSupportOf, codeOfStatus, parseBulkResponse } from './bulk-response';
 import { SCIM_BULK_REQUEST_SCHEMA, type BulkAnswer, type BulkOperation, type BulkSupport, type BulkTarget } from './bulk-types';
+import { exchange } from './http-exchange';
 import { describeBody, snippet, type RawResponse } from './response-text';
 import { RateLimiter } from './rate-limit';
 import { backoffDelay, DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, type RetryPolicy } from './retry';
@@ -300,7 +301,7 @@ export class ScimClient implements UserTarget, BulkTarget {
     /** Safe to send again after no answer or a 5xx: everything but a POST, unless told. */
     idempotent: boolean = method !== 'POST',
   ): Promise<RawResponse> {
-    const url = `${this.#base}${path}`;
+    const url = new URL(`${this.#base}${path}`);
     for (let attempt = 1; ; attempt += 1) {
       let res: RawResponse;
       try {
@@ -308,9 +309,8 @@ export class ScimClient implements UserTarget, BulkTarget {
         const dispatcher = this.#agent();
         await this.#limiter?.acquire();
         this.stats.requests += 1;
-        const answer = await undici().request(url, {
+        const answer = await exchange(dispatcher, url, {
           method,
-          dispatcher,
           headers: {
             authorization: `Bearer ${this.#token.reveal()}`,
             accept: 'application/scim+json, application/json',
@@ -318,17 +318,16 @@ export class ScimClient implements UserTarget, BulkTarget {
             ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          headersTimeout: this.#timeoutMs,
-          bodyTimeout: this.#timeoutMs,
+          timeoutMs: this.#timeoutMs,
         });
-        const text = await answer.body.text();
+        const text = answer.text;
         let parsed: unknown;
         try {
           parsed = text ? JSON.parse(text) : undefined;
         } catch {
           parsed = undefined;
         }
-        res = { status: answer.statusCode, body: parsed, text, headers: answer.headers };
+        res = { status: answer.status, body: parsed, text, headers: answer.headers };
       } catch (err) {
         // A POST that got no answer may have been applied: the caller looks before it creates again.
         if (idempotent && attempt < this.#retry.maxAttempts) {
