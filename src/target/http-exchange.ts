@@ -36,16 +36,11 @@ function textOf(chunks: readonly Buffer[], length: number): string {
  */
 export function exchange(dispatcher: Dispatcher, url: URL, request: ExchangeRequest): Promise<Exchanged> {
   return new Promise((resolve, reject) => {
+    // A promise settles once: a late error after the end (or the reverse) changes nothing.
     let status = 0;
     let headers: IncomingHttpHeaders = {};
-    let chunks: Buffer[] = [];
+    const chunks: Buffer[] = [];
     let length = 0;
-    let settled = false;
-    const fail = (err: Error): void => {
-      if (settled) return;
-      settled = true;
-      reject(err);
-    };
     const handler: Dispatcher.DispatchHandler = {
       // Its presence tells undici this handler speaks the current API (undici 7's unwrap check).
       onRequestStart() {},
@@ -53,21 +48,16 @@ export function exchange(dispatcher: Dispatcher, url: URL, request: ExchangeRequ
         if (statusCode < 200) return;
         status = statusCode;
         headers = responseHeaders;
-        chunks = [];
-        length = 0;
       },
       onResponseData(_controller, chunk) {
-        if (status === 0) return;
         chunks.push(chunk);
         length += chunk.length;
       },
       onResponseEnd() {
-        if (settled) return;
-        settled = true;
         resolve({ status, text: textOf(chunks, length), headers });
       },
       onResponseError(_controller, err) {
-        fail(err);
+        reject(err);
       },
     };
     try {
@@ -84,7 +74,7 @@ export function exchange(dispatcher: Dispatcher, url: URL, request: ExchangeRequ
         handler,
       );
     } catch (err) {
-      fail(err instanceof Error ? err : new Error(String(err)));
+      reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }
